@@ -1,0 +1,19 @@
+"""memae: memory-augmented autoencoders for unsupervised anomaly detection."""
+
+from memae.detector import MemAEDetector
+from memae.memory import Memory, MemoryReadout, addressing_entropy, hard_shrink_relu
+from memae.models import create_model, describe_models, list_models
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "MemAEDetector",
+    "Memory",
+    "MemoryReadout",
+    "__version__",
+    "addressing_entropy",
+    "create_model",
+    "describe_models",
+    "hard_shrink_relu",
+    "list_models",
+]

@@ -1,0 +1,284 @@
+"""``MemAEDetector``: a scikit-learn estimator with PyOD's anomaly-detection contract."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, OutlierMixin
+from sklearn.utils.validation import check_is_fitted, check_random_state
+
+from memae.models import MemAutoEncoder, create_model, model_config
+from memae.models.conv import ConvConfig
+from memae.scoring import element_errors, sample_scores
+from memae.thresholds import contamination_threshold, fpr_threshold, scores_to_proba
+from memae.training import train
+from memae.validation import check_input, check_params
+
+logger = logging.getLogger(__name__)
+
+AUTO_MODELS = {2: "mlp", 4: "conv2d", 5: "conv3d"}
+
+
+def resolve_device(device: str) -> torch.device:
+    """``"auto"`` picks CUDA when available, else the CPU."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r} but CUDA is not available; use 'cpu' or 'auto'.")
+    return torch.device(device)
+
+
+class MemAEDetector(OutlierMixin, BaseEstimator):
+    """Memory-augmented autoencoder anomaly detector (Gong et al., ICCV 2019).
+
+    Fit on (mostly) normal data; the anomaly score is the mean squared
+    reconstruction error, so ``decision_function`` is higher for more
+    anomalous samples, as in PyOD. ``predict`` returns 0 (inlier) / 1 (outlier).
+
+    Parameters
+    ----------
+    model:
+        A name from :func:`memae.list_models`, or ``"auto"``: ``mlp`` for
+        ``(n, d)`` tables, ``conv2d`` for ``(n, C, H, W)`` images, ``conv3d`` for
+        ``(n, C, T, H, W)`` clips. Input sizes are filled in from ``X``.
+    model_params:
+        Overrides of the model preset (e.g. ``{"hidden": (64, 32), "latent_dim": 4}``).
+    memory:
+        ``False`` gives the plain autoencoder with the same encoder and decoder.
+    memory_size, shrink_threshold:
+        N and lambda of the memory (``None``: the preset's value; lambda
+        defaults to ``1/N``). ``shrink_threshold=0`` is MemAE-nonSpar.
+    entropy_weight:
+        alpha, the weight of the addressing-entropy loss (the paper: 0.0002).
+    epochs, batch_size, learning_rate, weight_decay:
+        Adam training settings.
+    validation_fraction:
+        Share of ``X`` held out (never trained on) for early stopping and for the
+        ``target_fpr`` threshold. ``0`` trains on everything for ``epochs``.
+    patience:
+        Stop after this many epochs without a better validation MSE and keep the
+        best epoch's weights; ``None`` trains all epochs (still keeping the best).
+    standardize:
+        Scale each feature (tabular) or channel (images) by statistics of the
+        training data. ``"auto"``: on for tabular data, off for images and video.
+    contamination:
+        Expected outlier share of the training data, in (0, 0.5]; sets
+        ``threshold_`` as PyOD does when ``target_fpr`` is ``None``.
+    target_fpr:
+        If set, ``threshold_`` is chosen so that this share of the held-out
+        normal scores exceeds it: no guess of the contamination needed.
+    random_state:
+        Seeds weight init, the validation split and shuffling, inside ``fit``
+        only (global RNG state is left untouched).
+    device:
+        ``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"mps"``.
+    verbose:
+        Show a progress bar over epochs.
+    score_batch_size:
+        Samples per forward pass when scoring, bounding memory for large inputs.
+
+    Attributes
+    ----------
+    model_:
+        The trained :class:`memae.models.MemAutoEncoder`.
+    decision_scores_:
+        Scores of the training data. ``threshold_``, ``labels_`` as in PyOD.
+    history_:
+        :class:`memae.training.TrainingHistory` (losses per epoch, best epoch).
+    """
+
+    def __init__(self, *, model: str = "auto", model_params: dict[str, Any] | None = None,
+                 memory: bool = True, memory_size: int | None = None,
+                 shrink_threshold: float | None = None, entropy_weight: float = 0.0002,
+                 epochs: int = 100, batch_size: int = 64, learning_rate: float = 1e-3,
+                 weight_decay: float = 0.0, validation_fraction: float = 0.1,
+                 patience: int | None = 10, standardize: bool | str = "auto",
+                 contamination: float = 0.1, target_fpr: float | None = None,
+                 random_state: int | np.random.RandomState | None = None,
+                 device: str = "auto", verbose: bool = False,
+                 score_batch_size: int = 1024) -> None:
+        self.model = model
+        self.model_params = model_params
+        self.memory = memory
+        self.memory_size = memory_size
+        self.shrink_threshold = shrink_threshold
+        self.entropy_weight = entropy_weight
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.weight_decay = weight_decay
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.standardize = standardize
+        self.contamination = contamination
+        self.target_fpr = target_fpr
+        self.random_state = random_state
+        self.device = device
+        self.verbose = verbose
+        self.score_batch_size = score_batch_size
+
+    # ----------------------------------------------------------------- fitting
+    def _model_name(self, ndim: int) -> str:
+        return AUTO_MODELS[ndim] if self.model == "auto" else self.model
+
+    def _build_model(self, shape: tuple[int, ...]) -> MemAutoEncoder:
+        name = self._model_name(len(shape) + 1)
+        overrides: dict[str, Any] = dict(self.model_params or {})
+        overrides["memory"] = self.memory
+        if self.memory_size is not None:
+            overrides["memory_size"] = self.memory_size
+        if self.shrink_threshold is not None:
+            overrides["shrink_threshold"] = self.shrink_threshold
+        config = model_config(name, **overrides)
+        if isinstance(config, ConvConfig):
+            if len(shape) != config.spatial_dims + 1:
+                raise ValueError(
+                    f"model={name!r} takes {config.spatial_dims}-D inputs (n, C, "
+                    f"{'T, ' if config.spatial_dims == 3 else ''}H, W), got samples of "
+                    f"shape {shape}; use model='auto' or a model for this data."
+                )
+            overrides["in_channels"] = shape[0]
+        else:
+            if len(shape) != 1:
+                raise ValueError(
+                    f"model={name!r} takes tabular (n, n_features) input, got samples of "
+                    f"shape {shape}; use model='auto' or a conv model for images."
+                )
+            overrides["in_features"] = shape[0]
+        return create_model(name, **overrides)
+
+    def _use_scaling(self, ndim: int) -> bool:
+        return ndim == 2 if self.standardize == "auto" else bool(self.standardize)
+
+    def _scale(self, X: np.ndarray) -> np.ndarray:
+        if self.scale_mean_ is None:
+            return X
+        return ((X - self.scale_mean_) / self.scale_std_).astype(np.float32, copy=False)
+
+    def fit(self, X: Any, y: Any = None) -> MemAEDetector:
+        """Train on ``X`` (labels are ignored: training is unsupervised).
+
+        Returns
+        -------
+        self
+        """
+        check_params(self.get_params())
+        X = check_input(self, X, reset=True)
+        started = time.perf_counter()
+        rng = check_random_state(self.random_state)
+        seed = int(rng.randint(np.iinfo(np.int32).max))
+        self.device_ = resolve_device(self.device)
+
+        order = rng.permutation(len(X))
+        n_val = int(round(self.validation_fraction * len(X)))
+        n_val = n_val if len(X) - n_val >= 2 and n_val >= 1 else 0
+        val_idx, train_idx = np.sort(order[:n_val]), np.sort(order[n_val:])
+
+        if self._use_scaling(X.ndim):
+            axes = tuple(a for a in range(X.ndim) if a != 1)
+            keep = (1, *([1] * (X.ndim - 2))) if X.ndim > 2 else (-1,)
+            fit_on = X[train_idx]
+            mean = fit_on.mean(axis=axes, dtype=np.float64).reshape(keep)
+            std = fit_on.std(axis=axes, dtype=np.float64).reshape(keep)
+            # Constant features carry no information; leave them unscaled, not inf.
+            std[std < 1e-12] = 1.0
+            self.scale_mean_ = mean.astype(np.float32)
+            self.scale_std_ = std.astype(np.float32)
+        else:
+            self.scale_mean_, self.scale_std_ = None, None
+        Xs = self._scale(X)
+
+        devices = [self.device_] if self.device_.type == "cuda" else []
+        with torch.random.fork_rng(devices=devices):
+            torch.manual_seed(seed)
+            model = self._build_model(X.shape[1:]).to(self.device_)
+            generator = torch.Generator().manual_seed(seed)
+            self.history_ = train(
+                model, Xs[train_idx], Xs[val_idx] if n_val else None,
+                epochs=self.epochs, batch_size=self.batch_size,
+                learning_rate=self.learning_rate, weight_decay=self.weight_decay,
+                entropy_weight=self.entropy_weight, patience=self.patience,
+                generator=generator, device=self.device_, verbose=bool(self.verbose))
+        self.model_ = model
+        self.model_name_ = self._model_name(X.ndim)
+        self.decision_scores_ = sample_scores(model, Xs, self.score_batch_size, self.device_)
+        self.validation_scores_ = self.decision_scores_[val_idx] if n_val else None
+        self._set_threshold()
+        self.n_train_, self.n_val_ = len(train_idx), n_val
+        self.fit_seconds_ = time.perf_counter() - started
+        return self
+
+    def _set_threshold(self) -> None:
+        if self.target_fpr is None:
+            self.threshold_ = contamination_threshold(self.decision_scores_, self.contamination)
+        else:
+            normal = self.validation_scores_
+            if normal is None:
+                logger.warning("target_fpr without a validation split: using training "
+                               "scores, which are optimistic; set validation_fraction > 0.")
+                normal = self.decision_scores_
+            self.threshold_ = fpr_threshold(normal, self.target_fpr)
+        self.labels_ = (self.decision_scores_ > self.threshold_).astype(int)
+
+    # --------------------------------------------------------------- inference
+    def _prepare(self, X: Any) -> np.ndarray:
+        check_is_fitted(self, "model_")
+        return self._scale(check_input(self, X, reset=False))
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """Anomaly scores ``(n,)``: mean squared reconstruction error, higher = more anomalous."""
+        Xs = self._prepare(X)
+        return sample_scores(self.model_, Xs, self.score_batch_size, self.device_)
+
+    def score_samples(self, X: Any) -> np.ndarray:
+        """Alias of :meth:`decision_function` (higher = more anomalous)."""
+        return self.decision_function(X)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """0 for inliers, 1 for outliers (score above ``threshold_``)."""
+        return (self.decision_function(X) > self.threshold_).astype(int)
+
+    def predict_proba(self, X: Any, method: str = "linear") -> np.ndarray:
+        """``(n, 2)`` probabilities [inlier, outlier], scaled by the training scores."""
+        return scores_to_proba(self.decision_function(X), self.decision_scores_, method)
+
+    def explain(self, X: Any) -> np.ndarray:
+        """Squared reconstruction error per feature (tabular) or per pixel (images).
+
+        Same shape as ``X``, in the standardised space the model sees; the mean
+        over all but the first axis is :meth:`decision_function`.
+        """
+        Xs = self._prepare(X)
+        return element_errors(self.model_, Xs, self.score_batch_size, self.device_)
+
+    def reconstruct(self, X: Any) -> np.ndarray:
+        """The model's reconstruction of ``X``, in the input's original units."""
+        Xs = self._prepare(X)
+        parts = []
+        with torch.no_grad():
+            for start in range(0, len(Xs), self.score_batch_size):
+                x = torch.from_numpy(Xs[start:start + self.score_batch_size]).to(self.device_)
+                parts.append(self.model_(x).reconstruction.cpu().numpy())
+        out = np.concatenate(parts)
+        if self.scale_mean_ is not None:
+            out = out * self.scale_std_ + self.scale_mean_
+        return out
+
+    # ------------------------------------------------------------- persistence
+    def save(self, path: str | Path) -> Path:
+        """Write weights and metadata to one safetensors file (atomically)."""
+        from memae.persistence import save_detector
+
+        return save_detector(self, path)
+
+    @classmethod
+    def load(cls, path: str | Path, device: str = "cpu") -> MemAEDetector:
+        """Rebuild a detector saved with :meth:`save` (never unpickles anything)."""
+        from memae.persistence import load_detector
+
+        return load_detector(path, device=device)

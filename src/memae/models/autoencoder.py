@@ -1,0 +1,94 @@
+"""The encoder -> memory -> decoder composition shared by every model family."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, NamedTuple
+
+from torch import Tensor, nn
+
+from memae.memory import Memory
+
+
+class AutoEncoderOutput(NamedTuple):
+    """What every model's ``forward`` returns.
+
+    Attributes
+    ----------
+    reconstruction:
+        Same shape as the input.
+    weights:
+        Memory addressing weights ``(B, N, *latent_spatial)``; ``None`` for the
+        plain autoencoder (``memory=False``).
+    """
+
+    reconstruction: Tensor
+    weights: Tensor | None
+
+
+@dataclass
+class MemoryConfig:
+    """Fields shared by every family: the memory and its ablations.
+
+    ``memory=False`` gives the plain autoencoder with the same encoder and
+    decoder; ``shrink_threshold=0`` gives MemAE-nonSpar. ``shrink_threshold=None``
+    means ``1 / memory_size``, the lower end of the paper's range.
+    """
+
+    memory: bool = True
+    memory_size: int = 100
+    shrink_threshold: float | None = None
+    addressing: str = "dot"
+    temperature: float = 1.0
+
+    def build_memory(self, dim: int) -> Memory | None:
+        if not self.memory:
+            return None
+        threshold = (
+            1.0 / self.memory_size if self.shrink_threshold is None else self.shrink_threshold
+        )
+        return Memory(
+            self.memory_size,
+            dim,
+            shrink_threshold=threshold,
+            addressing=self.addressing,  # type: ignore[arg-type]
+            temperature=self.temperature,
+        )
+
+
+class MemAutoEncoder(nn.Module):
+    """``decoder(memory(encoder(x)))``; the memory is skipped when absent.
+
+    Families build the encoder and decoder: the encoder maps ``x`` to a
+    channel-first code, the decoder maps the code back and is also given the
+    input's spatial size ``x.shape[2:]`` (empty for tabular data), so conv
+    decoders can match any input size. ``family`` and ``config`` are kept so a
+    checkpoint can rebuild the model from its JSON alone.
+    """
+
+    def __init__(
+        self,
+        encoder: nn.Module,
+        decoder: nn.Module,
+        memory: Memory | None,
+        *,
+        family: str,
+        config: Any,
+    ) -> None:
+        super().__init__()
+        self.encoder = encoder
+        self.memory = memory
+        self.decoder = decoder
+        self.family = family
+        self.config = config
+
+    def spec(self) -> dict[str, Any]:
+        """JSON-ready ``{"family": ..., "config": {...}}`` that rebuilds this model."""
+        return {"family": self.family, "config": asdict(self.config)}
+
+    def forward(self, x: Tensor) -> AutoEncoderOutput:
+        z = self.encoder(x)
+        weights = None
+        if self.memory is not None:
+            z, weights = self.memory(z)
+        return AutoEncoderOutput(self.decoder(z, tuple(x.shape[2:])), weights)

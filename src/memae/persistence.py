@@ -1,0 +1,163 @@
+"""Save and load detectors as data: one safetensors file, JSON in its header.
+
+The file holds the model weights, the scaling statistics and the training
+scores as tensors, and a JSON document (format version, estimator parameters,
+model config, threshold, training summary) in the safetensors metadata under
+the key ``"memae"``. Nothing is ever unpickled, so a file cannot run code.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import save_file
+
+import memae
+from memae.models import create_model
+
+FORMAT_VERSION = 1
+METADATA_KEY = "memae"
+_MODEL_PREFIX = "model."
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (np.integer, np.floating)):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.random.RandomState):
+        return None
+    raise TypeError(f"cannot store {type(value).__name__} in a model file")
+
+
+def _metadata(detector: Any) -> dict[str, Any]:
+    history = detector.history_
+    return {
+        "format_version": FORMAT_VERSION,
+        "memae_version": memae.__version__,
+        "estimator": type(detector).__name__,
+        "params": detector.get_params(),
+        "model": {"name": detector.model_name_, **detector.model_.spec()},
+        "input_shape": list(detector.input_shape_),
+        "n_features_in": int(detector.n_features_in_),
+        "threshold": float(detector.threshold_),
+        "training": {
+            "train_loss": history.train_loss,
+            "train_mse": history.train_mse,
+            "val_loss": history.val_loss,
+            "best_epoch": history.best_epoch,
+            "stopped_early": history.stopped_early,
+            "n_train": int(detector.n_train_),
+            "n_val": int(detector.n_val_),
+            "fit_seconds": float(detector.fit_seconds_),
+        },
+    }
+
+
+def save_detector(detector: Any, path: str | Path) -> Path:
+    """Write ``detector`` to ``path`` atomically (temporary file, then rename)."""
+    if not hasattr(detector, "model_"):
+        raise ValueError("this detector is not fitted yet; call fit(X) before save().")
+    path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"path {str(path)!r} is a directory; give a file name, "
+                         "e.g. model.safetensors.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tensors = {_MODEL_PREFIX + k: v.detach().cpu().contiguous()
+               for k, v in detector.model_.state_dict().items()}
+    tensors["train.decision_scores"] = torch.from_numpy(
+        np.ascontiguousarray(detector.decision_scores_))
+    if detector.validation_scores_ is not None:
+        tensors["train.validation_scores"] = torch.from_numpy(
+            np.ascontiguousarray(detector.validation_scores_))
+    if detector.scale_mean_ is not None:
+        tensors["scale.mean"] = torch.from_numpy(np.ascontiguousarray(detector.scale_mean_))
+        tensors["scale.std"] = torch.from_numpy(np.ascontiguousarray(detector.scale_std_))
+    text = json.dumps(_metadata(detector), default=_json_default)
+    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(handle)
+    try:
+        save_file(tensors, tmp, metadata={METADATA_KEY: text})
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def read_metadata(path: str | Path) -> dict[str, Any]:
+    """The JSON document stored in a model file, without loading the weights."""
+    return _open(Path(path))[0]
+
+
+def _open(path: Path) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+    if not path.is_file():
+        raise FileNotFoundError(f"no model file at {str(path)!r}; check the path.")
+    try:
+        with safe_open(str(path), framework="pt", device="cpu") as f:
+            header = f.metadata() or {}
+            tensors = {key: f.get_tensor(key) for key in f.keys()}  # noqa: SIM118
+    except (SafetensorError, OSError, ValueError) as error:
+        raise ValueError(
+            f"{str(path)!r} is not a memae model file (a safetensors file written by "
+            f"MemAEDetector.save): {error}"
+        ) from error
+    if METADATA_KEY not in header:
+        raise ValueError(f"{str(path)!r} is a safetensors file but has no memae metadata; "
+                         "was it written by MemAEDetector.save?")
+    meta = json.loads(header[METADATA_KEY])
+    version = meta.get("format_version")
+    if version != FORMAT_VERSION:
+        raise ValueError(
+            f"{str(path)!r} has model format version {version!r}; this memae "
+            f"({memae.__version__}) reads version {FORMAT_VERSION}. Use the memae release "
+            "that wrote it, or retrain."
+        )
+    return meta, tensors
+
+
+def load_detector(path: str | Path, device: str = "cpu") -> Any:
+    """Rebuild a fitted :class:`memae.MemAEDetector` from ``path`` on ``device``."""
+    from memae.detector import MemAEDetector, resolve_device
+    from memae.training import TrainingHistory
+
+    path = Path(path)
+    meta, tensors = _open(path)
+    params = dict(meta["params"])
+    params["device"] = device
+    detector = MemAEDetector(**params)
+    model = create_model(meta["model"]["name"], **meta["model"]["config"])
+    state = {k[len(_MODEL_PREFIX):]: v for k, v in tensors.items()
+             if k.startswith(_MODEL_PREFIX)}
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as error:
+        raise ValueError(f"{str(path)!r}: the weights do not fit the stored model config "
+                         f"(the file is corrupt or was edited): {error}") from error
+    detector.device_ = resolve_device(device)
+    detector.model_ = model.to(detector.device_).eval()
+    detector.model_name_ = meta["model"]["name"]
+    detector.input_shape_ = tuple(meta["input_shape"])
+    detector.n_features_in_ = meta["n_features_in"]
+    detector.threshold_ = meta["threshold"]
+    detector.decision_scores_ = tensors["train.decision_scores"].numpy()
+    val = tensors.get("train.validation_scores")
+    detector.validation_scores_ = None if val is None else val.numpy()
+    detector.scale_mean_ = tensors["scale.mean"].numpy() if "scale.mean" in tensors else None
+    detector.scale_std_ = tensors["scale.std"].numpy() if "scale.std" in tensors else None
+    detector.labels_ = (detector.decision_scores_ > detector.threshold_).astype(int)
+    training = meta["training"]
+    detector.history_ = TrainingHistory(
+        train_loss=training["train_loss"], train_mse=training["train_mse"],
+        val_loss=training["val_loss"], best_epoch=training["best_epoch"],
+        stopped_early=training["stopped_early"])
+    detector.n_train_, detector.n_val_ = training["n_train"], training["n_val"]
+    detector.fit_seconds_ = training["fit_seconds"]
+    return detector

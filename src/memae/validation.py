@@ -1,0 +1,112 @@
+"""Checks at the boundary: estimator parameters and user arrays."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from numbers import Integral, Real
+from typing import Any
+
+import numpy as np
+from sklearn.utils.validation import validate_data
+
+SUPPORTED_NDIM = {2: "tabular (n_samples, n_features)", 4: "images (n, C, H, W)",
+                  5: "video clips (n, C, T, H, W)"}
+
+
+def _int(low: int) -> Callable[[Any], bool]:
+    return lambda v: isinstance(v, Integral) and not isinstance(v, bool) and v >= low
+
+
+def _real(low: float, high: float, low_open: bool = False, high_open: bool = False
+          ) -> Callable[[Any], bool]:
+    def ok(v: Any) -> bool:
+        if not isinstance(v, Real) or isinstance(v, bool) or not np.isfinite(v):
+            return False
+        above = v > low if low_open else v >= low
+        below = v < high if high_open else v <= high
+        return above and below
+    return ok
+
+
+def _none_or(rule: Callable[[Any], bool]) -> Callable[[Any], bool]:
+    return lambda v: v is None or rule(v)
+
+
+# name -> (rule, what a valid value is); checked in fit, never in __init__.
+PARAMETER_RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "model": (lambda v: isinstance(v, str), "a registered model name or 'auto'"),
+    "model_params": (lambda v: v is None or isinstance(v, dict), "None or a dict of overrides"),
+    "memory": (lambda v: isinstance(v, bool), "True or False"),
+    "memory_size": (_none_or(_int(1)), "None or an int >= 1"),
+    "shrink_threshold": (_none_or(_real(0, 1, high_open=True)), "None or a float in [0, 1)"),
+    "entropy_weight": (_real(0, np.inf), "a float >= 0 (the paper: 0.0002)"),
+    "epochs": (_int(1), "an int >= 1"),
+    "batch_size": (_int(1), "an int >= 1"),
+    "learning_rate": (_real(0, np.inf, low_open=True), "a float > 0"),
+    "weight_decay": (_real(0, np.inf), "a float >= 0"),
+    "validation_fraction": (_real(0, 1, high_open=True), "a float in [0, 1)"),
+    "patience": (_none_or(_int(1)), "None (no early stopping) or an int >= 1"),
+    "standardize": (lambda v: v in ("auto", True, False), "'auto', True or False"),
+    "contamination": (_real(0, 0.5, low_open=True), "a float in (0, 0.5]"),
+    "target_fpr": (_none_or(_real(0, 1, low_open=True, high_open=True)),
+                   "None or a float in (0, 1)"),
+    "random_state": (lambda v: v is None or _int(0)(v) or isinstance(v, np.random.RandomState),
+                     "None, an int >= 0 or a numpy RandomState"),
+    "device": (lambda v: isinstance(v, str) and (v in ("auto", "cpu") or v.startswith("cuda")
+                                                 or v == "mps"),
+               "'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'"),
+    "verbose": (lambda v: isinstance(v, (bool, Integral)), "True or False"),
+    "score_batch_size": (_int(1), "an int >= 1"),
+}
+
+
+def check_params(params: dict[str, Any]) -> None:
+    """Raise a ``ValueError`` naming the first parameter that breaks its rule."""
+    for name, (rule, expected) in PARAMETER_RULES.items():
+        if name in params and not rule(params[name]):
+            raise ValueError(f"{name} must be {expected}, got {params[name]!r}.")
+
+
+def _fix_for(message: str) -> str:
+    if "NaN" in message or "infinity" in message or "too large" in message:
+        return ("Remove or impute non-finite values (e.g. sklearn.impute.SimpleImputer) "
+                "before passing X.")
+    if "sample" in message:
+        return "Pass at least 2 samples to fit and at least 1 to score."
+    if "features, but" in message or "feature names" in message:
+        return "Pass data with the same columns, in the same order, as in fit."
+    if "convert" in message or "argument must be" in message or "Complex" in message:
+        return ("X must be real numbers; one-hot encode categorical columns "
+                "(e.g. sklearn.preprocessing.OneHotEncoder) first.")
+    if "Expected 2D array" in message:
+        return "Reshape a single feature with X.reshape(-1, 1), a single sample with X[None]."
+    return ""
+
+
+def check_input(estimator: Any, X: Any, *, reset: bool) -> np.ndarray:
+    """Validate ``X`` as float32, finite, with a supported rank; ``reset`` in fit only.
+
+    sklearn's ``validate_data`` does the work and records ``n_features_in_``;
+    its messages gain a line on how to fix the input.
+    """
+    if X is None:
+        raise TypeError("X must be an array-like of numbers, got None.")
+    try:
+        array = validate_data(estimator, X, reset=reset, dtype=np.float32, allow_nd=True,
+                              ensure_min_samples=2 if reset else 1, ensure_all_finite=True)
+    except (ValueError, TypeError) as error:
+        fix = _fix_for(str(error))
+        raise type(error)(f"X: {error} {fix}".rstrip()) from error
+    if array.ndim not in SUPPORTED_NDIM:
+        kinds = "; ".join(f"{k}-D {v}" for k, v in SUPPORTED_NDIM.items())
+        hint = " For grayscale images add a channel: X[:, None]." if array.ndim == 3 else ""
+        raise ValueError(f"X must be {kinds}; got shape {array.shape}.{hint}")
+    if reset:
+        estimator.input_shape_ = tuple(int(s) for s in array.shape[1:])
+    elif tuple(array.shape[1:]) != tuple(estimator.input_shape_):
+        raise ValueError(
+            f"X has sample shape {tuple(array.shape[1:])}, but "
+            f"{type(estimator).__name__} was fitted on {tuple(estimator.input_shape_)}. "
+            "Pass data of the same shape as in fit."
+        )
+    return array

@@ -1,0 +1,26 @@
+"""Shared fixtures: small deterministic data sets."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+# Small models train far faster on one thread than with thread hand-offs.
+torch.set_num_threads(1)
+
+
+@pytest.fixture
+def blobs() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Normal data on a 2-D plane inside 8-D, plus off-plane anomalies."""
+    rng = np.random.default_rng(0)
+    basis = rng.normal(size=(2, 8))
+    normal = rng.normal(size=(300, 2)) @ basis + 0.05 * rng.normal(size=(300, 8))
+    test_normal = rng.normal(size=(100, 2)) @ basis + 0.05 * rng.normal(size=(100, 8))
+    anomalies = rng.normal(size=(100, 8)) * 2.0
+    X_test = np.vstack([test_normal, anomalies])
+    y_test = np.r_[np.zeros(100), np.ones(100)]
+    return normal.astype(np.float32), X_test.astype(np.float32), y_test
+
+
+FAST = {"epochs": 15, "batch_size": 32, "random_state": 0, "device": "cpu"}
