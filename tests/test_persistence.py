@@ -1,0 +1,144 @@
+"""save/load: identical scores, no unpickling, atomic writes, clear errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import save_file
+
+from memae import MemAEDetector
+from memae.persistence import FORMAT_VERSION, METADATA_KEY, read_metadata
+from tests.conftest import FAST
+
+
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory) -> tuple[MemAEDetector, Path]:
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 6)).astype(np.float32) * 3 + 1
+    detector = MemAEDetector(**{**FAST, "epochs": 4}, target_fpr=0.1).fit(X)
+    path = tmp_path_factory.mktemp("model") / "model.safetensors"
+    detector.save(path)
+    return detector, path
+
+
+def test_round_trip_gives_identical_scores(fitted) -> None:
+    detector, path = fitted
+    X = np.random.default_rng(5).normal(size=(50, 6))
+    loaded = MemAEDetector.load(path)
+    np.testing.assert_array_equal(loaded.decision_function(X), detector.decision_function(X))
+    np.testing.assert_array_equal(loaded.predict(X), detector.predict(X))
+    np.testing.assert_array_equal(loaded.decision_scores_, detector.decision_scores_)
+    assert loaded.threshold_ == detector.threshold_
+    assert loaded.get_params() == {**detector.get_params(), "device": "cpu"}
+    assert loaded.history_.train_loss == detector.history_.train_loss
+
+
+def test_image_model_round_trip(tmp_path: Path) -> None:
+    X = np.random.default_rng(0).random((24, 1, 10, 10)).astype(np.float32)
+    detector = MemAEDetector(**{**FAST, "epochs": 2}, memory_size=8).fit(X)
+    loaded = MemAEDetector.load(detector.save(tmp_path / "img.safetensors"))
+    np.testing.assert_array_equal(loaded.decision_function(X), detector.decision_function(X))
+    np.testing.assert_array_equal(loaded.explain(X[:3]), detector.explain(X[:3]))
+
+
+def test_metadata_is_plain_json(fitted) -> None:
+    _, path = fitted
+    meta = read_metadata(path)
+    assert meta["format_version"] == FORMAT_VERSION
+    assert meta["model"]["name"] == "mlp"
+    assert meta["model"]["config"]["in_features"] == 6
+    assert meta["training"]["n_train"] + meta["training"]["n_val"] == 120
+    assert json.loads(json.dumps(meta)) == meta
+
+
+def test_planted_pickle_is_never_executed(tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+
+    class Payload:
+        def __reduce__(self):
+            return (os.system, (f"touch {marker}",))
+
+    path = tmp_path / "model.safetensors"
+    path.write_bytes(pickle.dumps(Payload()))
+    with pytest.raises(ValueError, match="not a memae model file"):
+        MemAEDetector.load(path)
+    torch_file = tmp_path / "model.pt"
+    torch_file.write_bytes(pickle.dumps({"weights": Payload()}))
+    with pytest.raises(ValueError, match="not a memae model file"):
+        MemAEDetector.load(torch_file)
+    assert not marker.exists()
+
+
+def test_wrong_format_version_is_refused(fitted, tmp_path: Path) -> None:
+    _, path = fitted
+    meta = read_metadata(path)
+    meta["format_version"] = FORMAT_VERSION + 1
+    tensors = _tensors(path)
+    bad = tmp_path / "future.safetensors"
+    save_file(tensors, bad, metadata={METADATA_KEY: json.dumps(meta)})
+    with pytest.raises(ValueError, match="format version 2.*reads version 1"):
+        MemAEDetector.load(bad)
+
+
+def test_mismatched_shapes_are_refused(fitted, tmp_path: Path) -> None:
+    _, path = fitted
+    meta = read_metadata(path)
+    meta["model"]["config"]["latent_dim"] = 5
+    bad = tmp_path / "edited.safetensors"
+    save_file(_tensors(path), bad, metadata={METADATA_KEY: json.dumps(meta)})
+    with pytest.raises(ValueError, match="weights do not fit the stored model config"):
+        MemAEDetector.load(bad)
+
+
+def test_foreign_safetensors_and_missing_file(tmp_path: Path) -> None:
+    foreign = tmp_path / "other.safetensors"
+    save_file({"w": torch.zeros(2)}, foreign)
+    with pytest.raises(ValueError, match="no memae metadata"):
+        MemAEDetector.load(foreign)
+    with pytest.raises(FileNotFoundError, match="no model file"):
+        MemAEDetector.load(tmp_path / "nope.safetensors")
+
+
+def test_save_is_atomic_and_leaves_no_temporary_files(fitted, tmp_path: Path,
+                                                      monkeypatch) -> None:
+    detector, _ = fitted
+    target = tmp_path / "model.safetensors"
+    detector.save(target)
+    before = target.read_bytes()
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr("memae.persistence.save_file", broken)
+    with pytest.raises(OSError, match="disk full"):
+        detector.save(target)
+    assert target.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.safetensors"]
+
+
+def test_unfitted_and_directory_targets(fitted, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="not fitted"):
+        MemAEDetector().save(tmp_path / "m.safetensors")
+    with pytest.raises(ValueError, match="is a directory"):
+        fitted[0].save(tmp_path)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a GPU to train on")
+def test_gpu_model_loads_on_cpu(tmp_path: Path) -> None:
+    X = np.random.default_rng(0).normal(size=(64, 4)).astype(np.float32)
+    detector = MemAEDetector(**{**FAST, "device": "cuda", "epochs": 2}).fit(X)
+    loaded = MemAEDetector.load(detector.save(tmp_path / "gpu.safetensors"), device="cpu")
+    np.testing.assert_allclose(loaded.decision_function(X), detector.decision_function(X),
+                               rtol=1e-4)
+
+
+def _tensors(path: Path) -> dict[str, torch.Tensor]:
+    from safetensors.torch import load_file
+
+    return load_file(path)
