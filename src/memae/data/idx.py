@@ -118,9 +118,7 @@ def _find_idx(root: Path, stem: str) -> Path | None:
     return None
 
 
-def load_mnist(
-    root: str | os.PathLike[str], split: str = "train"
-) -> tuple[np.ndarray, np.ndarray]:
+def load_mnist(root: str | os.PathLike[str], split: str = "train") -> tuple[np.ndarray, np.ndarray]:
     """Load MNIST images and labels from a folder of IDX files.
 
     Parameters
