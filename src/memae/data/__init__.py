@@ -2,5 +2,14 @@
 
 from memae.data.cifar import CIFAR10_CLASSES, RestrictedUnpickler, load_cifar10
 from memae.data.idx import load_idx, load_mnist
+from memae.data.kdd import KDD_FEATURES, load_kddcup99
 
-__all__ = ["CIFAR10_CLASSES", "RestrictedUnpickler", "load_cifar10", "load_idx", "load_mnist"]
+__all__ = [
+    "CIFAR10_CLASSES",
+    "KDD_FEATURES",
+    "RestrictedUnpickler",
+    "load_cifar10",
+    "load_idx",
+    "load_kddcup99",
+    "load_mnist",
+]
