@@ -3,13 +3,16 @@
 from memae.data.cifar import CIFAR10_CLASSES, RestrictedUnpickler, load_cifar10
 from memae.data.idx import load_idx, load_mnist
 from memae.data.kdd import KDD_FEATURES, load_kddcup99
+from memae.data.odds import list_odds, load_odds
 
 __all__ = [
     "CIFAR10_CLASSES",
     "KDD_FEATURES",
     "RestrictedUnpickler",
+    "list_odds",
     "load_cifar10",
     "load_idx",
     "load_kddcup99",
     "load_mnist",
+    "load_odds",
 ]
