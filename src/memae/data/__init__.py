@@ -4,15 +4,19 @@ from memae.data.cifar import CIFAR10_CLASSES, RestrictedUnpickler, load_cifar10
 from memae.data.idx import load_idx, load_mnist
 from memae.data.kdd import KDD_FEATURES, load_kddcup99
 from memae.data.odds import list_odds, load_odds
+from memae.data.tabular import CategoricalEncoder, Table, load_table
 
 __all__ = [
     "CIFAR10_CLASSES",
+    "CategoricalEncoder",
     "KDD_FEATURES",
     "RestrictedUnpickler",
+    "Table",
     "list_odds",
     "load_cifar10",
     "load_idx",
     "load_kddcup99",
     "load_mnist",
     "load_odds",
+    "load_table",
 ]
