@@ -122,6 +122,16 @@ def test_python_batches_round_trip(tmp_path: Path) -> None:
     assert set(train_labels.tolist()) == {9}
 
 
+def test_restricted_unpickler_accepts_numpy1_array_pickles() -> None:
+    data = np.arange(6, dtype=np.uint8).reshape(2, 3)
+    payload = pickle.dumps({b"data": data}, protocol=2)
+    # The official batches were written by NumPy 1, whose arrays name numpy.core.
+    legacy = payload.replace(b"numpy._core.multiarray\n", b"numpy.core.multiarray\n")
+    assert legacy != payload
+    loaded = RestrictedUnpickler(io.BytesIO(legacy), encoding="bytes").load()
+    np.testing.assert_array_equal(loaded[b"data"], data)
+
+
 class Exploit:
     def __init__(self, target: Path) -> None:
         self.target = target
