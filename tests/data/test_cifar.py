@@ -92,6 +92,8 @@ def test_unknown_class_and_bad_arguments(image_tree: tuple[Path, dict[str, np.nd
         load_cifar10(root, split="train", classes=["unicorn"])
     with pytest.raises(TypeError, match="list of class names"):
         load_cifar10(root, split="train", classes="cat")
+    with pytest.raises(ValueError, match="classes=\\[\\] selects nothing"):
+        load_cifar10(root, split="train", classes=[])
     with pytest.raises(ValueError, match="split='valid'"):
         load_cifar10(root, split="valid")
     with pytest.raises(FileNotFoundError, match="no CIFAR-10 layout"):

@@ -227,6 +227,8 @@ def load_cifar10(
         raise ValueError(f"split={split!r} is not supported; pass split='train' or split='test'")
     if isinstance(classes, str) or not all(isinstance(c, str) for c in classes or ()):
         raise TypeError(f"classes={classes!r} must be a list of class names, e.g. ['cat', 'dog']")
+    if classes is not None and len(classes) == 0:
+        raise ValueError("classes=[] selects nothing; pass class names or classes=None for all")
     wanted = None if classes is None else set(classes)
     root = Path(root)
     if not root.exists():
@@ -263,7 +265,8 @@ def _from_batches(
     names = list(CIFAR10_CLASSES)
     meta = batch_dir / "batches.meta"
     if meta.is_file():
-        label_names = _unpickle(meta).get(b"label_names", names)
+        content = _unpickle(meta)
+        label_names = content.get(b"label_names", names) if isinstance(content, dict) else names
         names = [n.decode() if isinstance(n, bytes) else str(n) for n in label_names]
     _check_classes(names, wanted)
     parts = [_load_batch(batch_dir / name) for name in _BATCHES[split]]
