@@ -1,0 +1,7 @@
+"""``python -m memae.cli``."""
+
+import sys
+
+from memae.cli import main
+
+sys.exit(main())
