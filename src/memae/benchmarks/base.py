@@ -1,0 +1,116 @@
+"""The benchmark registry, its options and the result record."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import platform
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+import memae
+
+# Modules under memae.benchmarks that register a benchmark when imported.
+BENCHMARK_MODULES: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class BenchmarkOptions:
+    """What every benchmark is run with.
+
+    ``quick`` selects a small smoke-test variant (CI); ``seeds=None`` means the
+    benchmark's own default seeds; ``config`` names a benchmark-specific preset
+    (e.g. ``"cpu"`` or ``"paper"``), ``None`` its default.
+    """
+
+    out_dir: Path
+    data_dir: Path | None = None
+    quick: bool = False
+    seeds: tuple[int, ...] | None = None
+    config: str | None = None
+    device: str = "cpu"
+    threads: int = 1
+
+
+@dataclass
+class BenchmarkResult:
+    """One benchmark run: per-row numbers, a summary, and the Markdown table."""
+
+    name: str
+    rows: list[dict[str, Any]]
+    summary: dict[str, Any]
+    markdown: str
+    seconds: float
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BenchmarkSpec:
+    """A registered benchmark."""
+
+    name: str
+    description: str
+    run: Callable[[BenchmarkOptions], BenchmarkResult]
+
+
+_BENCHMARKS: dict[str, BenchmarkSpec] = {}
+
+
+def register_benchmark(spec: BenchmarkSpec) -> None:
+    """Add a benchmark; names are unique."""
+    if spec.name in _BENCHMARKS:
+        raise ValueError(f"a benchmark named {spec.name!r} is already registered.")
+    _BENCHMARKS[spec.name] = spec
+
+
+def _load_all() -> None:
+    for module in BENCHMARK_MODULES:
+        importlib.import_module(f"memae.benchmarks.{module}")
+
+
+def list_benchmarks() -> list[str]:
+    """Names accepted by ``memae benchmark``."""
+    _load_all()
+    return sorted(_BENCHMARKS)
+
+
+def get_benchmark(name: str) -> BenchmarkSpec:
+    """The registered benchmark ``name``; an unknown name lists the known ones."""
+    _load_all()
+    if name not in _BENCHMARKS:
+        raise ValueError(f"unknown benchmark {name!r}; known: {', '.join(sorted(_BENCHMARKS))}.")
+    return _BENCHMARKS[name]
+
+
+def machine_description() -> dict[str, Any]:
+    """Where a result was measured."""
+    import os
+
+    return {
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "memae": memae.__version__,
+        "cpu_count": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+    }
+
+
+def write_result(result: BenchmarkResult, options: BenchmarkOptions) -> tuple[Path, Path]:
+    """Write ``<out_dir>/<name>.json`` and ``<out_dir>/<name>.md``; return both paths."""
+    options.out_dir.mkdir(parents=True, exist_ok=True)
+    stem = result.name + ("_quick" if options.quick else "")
+    json_path = options.out_dir / f"{stem}.json"
+    md_path = options.out_dir / f"{stem}.md"
+    record = {**asdict(result), "options": {**asdict(options), "out_dir": str(options.out_dir),
+                                             "data_dir": str(options.data_dir)},
+              "machine": machine_description()}
+    json_path.write_text(json.dumps(record, indent=2, default=str))
+    md_path.write_text(f"# {result.name}\n\n{result.markdown}\n\n"
+                       f"Wall time: {result.seconds:.1f} s\n")
+    return json_path, md_path

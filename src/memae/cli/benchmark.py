@@ -1,0 +1,41 @@
+"""``memae benchmark NAME``: run a registered benchmark, write JSON and Markdown."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import torch
+
+from memae.benchmarks import BenchmarkOptions, get_benchmark, list_benchmarks, write_result
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "benchmark", help="reproduce a paper benchmark on real data",
+        description="Runs a benchmark and writes <out>/<name>.json and <out>/<name>.md.")
+    parser.add_argument("name", help=f"one of: {', '.join(list_benchmarks()) or '(none yet)'}")
+    parser.add_argument("--quick", action="store_true", help="small smoke-test variant")
+    parser.add_argument("--out", type=Path, default=Path("results"), help="output folder")
+    parser.add_argument("--data-dir", type=Path, default=None,
+                        help="data folder (default: $MEMAE_DATA)")
+    parser.add_argument("--seeds", type=int, nargs="+", default=None, help="random seeds")
+    parser.add_argument("--config", default=None, help="benchmark-specific preset")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda or auto")
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    parser.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    if args.threads < 1:
+        raise ValueError(f"--threads must be >= 1, got {args.threads}.")
+    spec = get_benchmark(args.name)
+    torch.set_num_threads(args.threads)
+    options = BenchmarkOptions(out_dir=args.out, data_dir=args.data_dir, quick=args.quick,
+                               seeds=None if args.seeds is None else tuple(args.seeds),
+                               config=args.config, device=args.device, threads=args.threads)
+    result = spec.run(options)
+    json_path, md_path = write_result(result, options)
+    print(result.markdown)
+    print(f"\nwall time {result.seconds:.1f} s; wrote {json_path} and {md_path}")
+    return 0
