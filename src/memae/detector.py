@@ -12,6 +12,8 @@ import torch
 from sklearn.base import BaseEstimator, OutlierMixin
 from sklearn.utils.validation import check_is_fitted, check_random_state
 
+from memae.checkpoint import CheckpointRun
+from memae.distributed import distributed_context, wrap_data_parallel
 from memae.models import MemAutoEncoder, create_model, model_config
 from memae.models.conv import ConvConfig
 from memae.scoring import element_errors, sample_scores
@@ -160,8 +162,30 @@ class MemAEDetector(OutlierMixin, BaseEstimator):
             return X
         return ((X - self.scale_mean_) / self.scale_std_).astype(np.float32, copy=False)
 
-    def fit(self, X: Any, y: Any = None) -> MemAEDetector:
+    def fit(self, X: Any, y: Any = None, *, checkpoint_dir: str | Path | None = None,
+            resume: bool = False) -> MemAEDetector:
         """Train on ``X`` (labels are ignored: training is unsupervised).
+
+        Parameters
+        ----------
+        X:
+            Training data, mostly normal.
+        y:
+            Ignored.
+        checkpoint_dir:
+            Write a training checkpoint there after every epoch and at the end
+            (atomically; see :mod:`memae.checkpoint`). A fit argument rather
+            than an estimator parameter: it names where one run writes, not how
+            to train, so ``clone`` must not hand it to a second estimator.
+        resume:
+            Continue from the checkpoint in ``checkpoint_dir`` if there is one
+            (else train from scratch). With the same ``X`` and parameters the
+            result is bitwise that of an uninterrupted fit on the CPU. A
+            checkpoint of other data or parameters is refused.
+
+        Under ``torchrun`` (``torch.distributed`` initialised), each process
+        trains on its share of every batch and DDP averages the gradients; see
+        :mod:`memae.distributed`.
 
         Returns
         -------
@@ -170,11 +194,13 @@ class MemAEDetector(OutlierMixin, BaseEstimator):
         check_params(self.get_params())
         X = check_input(self, X, reset=True)
         started = time.perf_counter()
-        rng = check_random_state(self.random_state)
-        seed = int(rng.randint(np.iinfo(np.int32).max))
+        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        run = CheckpointRun.open(checkpoint_dir, resume, self.get_params(), X)
+        seed = run.seed if run.seed is not None else seed
         self.device_ = resolve_device(self.device)
 
-        order = rng.permutation(len(X))
+        # Everything random derives from ``seed``, which a checkpoint stores.
+        order = check_random_state(seed).permutation(len(X))
         n_val = int(round(self.validation_fraction * len(X)))
         n_val = n_val if len(X) - n_val >= 2 and n_val >= 1 else 0
         val_idx, train_idx = np.sort(order[:n_val]), np.sort(order[n_val:])
@@ -193,17 +219,21 @@ class MemAEDetector(OutlierMixin, BaseEstimator):
             self.scale_mean_, self.scale_std_ = None, None
         Xs = self._scale(X)
 
+        rank, world_size = distributed_context()
         devices = [self.device_] if self.device_.type == "cuda" else []
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(seed)
             model = self._build_model(X.shape[1:]).to(self.device_)
             generator = torch.Generator().manual_seed(seed)
             self.history_ = train(
-                model, Xs[train_idx], Xs[val_idx] if n_val else None,
+                wrap_data_parallel(model, self.device_), Xs[train_idx],
+                Xs[val_idx] if n_val else None,
                 epochs=self.epochs, batch_size=self.batch_size,
                 learning_rate=self.learning_rate, weight_decay=self.weight_decay,
                 entropy_weight=self.entropy_weight, patience=self.patience,
-                generator=generator, device=self.device_, verbose=bool(self.verbose))
+                generator=generator, device=self.device_, verbose=bool(self.verbose),
+                resume_from=run.state, on_epoch_end=run.writer(seed) if rank == 0 else None,
+                rank=rank, world_size=world_size)
         self.model_ = model
         self.model_name_ = self._model_name(X.ndim)
         self.decision_scores_ = sample_scores(model, Xs, self.score_batch_size, self.device_)
