@@ -14,8 +14,7 @@ import numpy as np
 import pytest
 import torch
 
-from memae import MemAEDetector
-from memae import checkpoint
+from memae import MemAEDetector, checkpoint
 from memae.checkpoint import CHECKPOINT_NAME, load_checkpoint
 
 SRC = Path(__file__).resolve().parents[2] / "src"
