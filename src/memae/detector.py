@@ -24,6 +24,8 @@ from memae.validation import check_input, check_params
 logger = logging.getLogger(__name__)
 
 AUTO_MODELS = {2: "mlp", 4: "conv2d", 5: "conv3d"}
+# Rows validated at once by decision_function (rounded to whole scoring batches).
+VALIDATION_CHUNK_ROWS = 65_536
 
 
 def resolve_device(device: str) -> torch.device:
@@ -261,9 +263,32 @@ class MemAEDetector(OutlierMixin, BaseEstimator):
         return self._scale(check_input(self, X, reset=False))
 
     def decision_function(self, X: Any) -> np.ndarray:
-        """Anomaly scores ``(n,)``: mean squared reconstruction error, higher = more anomalous."""
-        Xs = self._prepare(X)
-        return sample_scores(self.model_, Xs, self.score_batch_size, self.device_)
+        """Anomaly scores ``(n,)``: mean squared reconstruction error, higher = more anomalous.
+
+        A large NumPy array (or memory map) is validated, scaled and scored in
+        chunks of whole scoring batches, so no float copy of all of ``X`` is
+        made and the scores equal those of one pass. For files larger than
+        memory see :func:`memae.stream.score_file`.
+        """
+        check_is_fitted(self, "model_")
+        step = self.score_batch_size * max(1, VALIDATION_CHUNK_ROWS // self.score_batch_size)
+        if isinstance(X, np.ndarray) and X.ndim >= 2 and len(X) > step:
+            return np.concatenate([self._checked_scores(X[start:start + step])
+                                   for start in range(0, len(X), step)])
+        return self._checked_scores(X)
+
+    def _checked_scores(self, X: Any) -> np.ndarray:
+        scores = sample_scores(self.model_, self._prepare(X), self.score_batch_size,
+                               self.device_)
+        bad = np.flatnonzero(~np.isfinite(scores))
+        if len(bad):
+            # float32 overflow (|x| near 3e38 after scaling) gives inf or NaN errors.
+            raise ValueError(
+                f"X: rows {bad[:5].tolist()}{' ...' if len(bad) > 5 else ''} give non-finite "
+                "scores: their values overflow float32 arithmetic in the model. Clip or "
+                "rescale extreme values before scoring."
+            )
+        return scores
 
     def score_samples(self, X: Any) -> np.ndarray:
         """Alias of :meth:`decision_function` (higher = more anomalous)."""
