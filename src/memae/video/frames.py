@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from memae.data.images import MAX_IMAGE_PIXELS, open_image
 from memae.video.labels import frame_labels, load_npy_frame_labels
 
 FRAME_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp")
@@ -109,7 +110,7 @@ class VideoClip:
             )
         if isinstance(self.source, Path):
             return _read_video_frames(self.source, indices)
-        return [Image.open(self.source[i]) for i in indices]
+        return [open_image(self.source[i]) for i in indices]
 
 
 def _frame_index(frame: Any, origin: int, time_base: Fraction, rate: Fraction) -> int:
@@ -122,6 +123,10 @@ def _read_video_frames(path: Path, indices: Sequence[int]) -> list[Image.Image]:
     found: dict[int, Image.Image] = {}
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
+        width, height = stream.codec_context.width, stream.codec_context.height
+        if width * height > MAX_IMAGE_PIXELS:
+            raise ValueError(f"{path}: frames of {width} x {height} pixels exceed the "
+                             f"{MAX_IMAGE_PIXELS} allowed (memae.data.images.MAX_IMAGE_PIXELS)")
         origin, time_base, rate = stream.start_time or 0, stream.time_base, stream.average_rate
         seekable = None not in (time_base, rate) and min(indices) > 0
         if seekable:

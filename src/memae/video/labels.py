@@ -15,7 +15,6 @@ them, and only turned into 0-based boolean arrays by :func:`ranges_to_labels`.
 
 from __future__ import annotations
 
-import io
 import re
 import tarfile
 from collections.abc import Iterable, Sequence
@@ -23,7 +22,8 @@ from pathlib import Path
 
 import numpy as np
 import scipy.io
-from PIL import Image
+
+from memae.data.images import decoded, open_image
 
 FrameRanges = list[tuple[int, int]]
 
@@ -262,8 +262,9 @@ def load_pixel_masks(
         clip = folder.removesuffix("_gt")
         if wanted is not None and clip not in wanted:
             continue
-        with Image.open(io.BytesIO(data)) as image:
-            frames.setdefault(clip, {})[file_name] = np.asarray(image.convert("L")) > 0
+        with open_image(data, name=f"{folder}/{file_name} in {source}") as image:
+            mask = decoded(image, lambda im: np.asarray(im.convert("L")) > 0)
+        frames.setdefault(clip, {})[file_name] = mask
     if wanted is not None and wanted - frames.keys():
         raise ValueError(
             f"clips: {sorted(wanted - frames.keys())} have no masks in {source}; "

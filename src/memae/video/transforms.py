@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from memae.data.images import check_image_size, decoded, open_image
+
 PAPER_SIZE = (256, 256)
 
 
@@ -41,7 +43,15 @@ class FrameTransform:
             )
 
     def __call__(self, image: Image.Image) -> np.ndarray:
-        """Return the frame as a float32 array of shape ``(H, W)`` in [-1, 1]."""
+        """Return the frame as a float32 array of shape ``(H, W)`` in [-1, 1].
+
+        Raises ``ValueError`` for images over ``memae.data.images.MAX_IMAGE_PIXELS``
+        and for truncated or corrupt pixel data.
+        """
+        check_image_size(image, repr(getattr(image, "filename", "") or "frame"))
+        return decoded(image, self._decode)
+
+    def _decode(self, image: Image.Image) -> np.ndarray:
         if self.size is not None:
             height, width = self.size
             # For JPEG, decode straight to luma (and at a reduced scale when that is still
@@ -63,5 +73,5 @@ def load_frame(path: str | Path, size: tuple[int, int] | None = PAPER_SIZE) -> n
     size : (int, int) or None, default (256, 256)
         Output ``(height, width)``; ``None`` keeps the file's size.
     """
-    with Image.open(path) as image:
+    with open_image(path) as image:
         return FrameTransform(size)(image)
