@@ -37,6 +37,19 @@ def resolve_device(device: str) -> torch.device:
     return torch.device(device)
 
 
+def finite_scores(scores: np.ndarray) -> np.ndarray:
+    """``scores``, or a ``ValueError`` naming the rows whose score is NaN or infinite."""
+    bad = np.flatnonzero(~np.isfinite(scores))
+    if len(bad):
+        # float32 overflow (standardised |x| beyond ~1e19 squares past 3.4e38).
+        raise ValueError(
+            f"X: rows {bad[:5].tolist()}{' ...' if len(bad) > 5 else ''} give non-finite "
+            "scores: their values overflow float32 arithmetic in the model. Clip or "
+            "rescale extreme values first."
+        )
+    return scores
+
+
 class MemAEDetector(OutlierMixin, BaseEstimator):
     """Memory-augmented autoencoder anomaly detector (Gong et al., ICCV 2019).
 
@@ -154,7 +167,17 @@ class MemAEDetector(OutlierMixin, BaseEstimator):
                     f"shape {shape}; use model='auto' or a conv model for images."
                 )
             overrides["in_features"] = shape[0]
-        return create_model(name, **overrides)
+        model = create_model(name, **overrides)
+        probe = torch.zeros((1, *shape))
+        try:  # eval mode and no grad: draws no random numbers, changes no state
+            with torch.no_grad():
+                model.eval()(probe)
+        except RuntimeError as error:
+            raise ValueError(
+                f"model={name!r} cannot take samples of shape {shape} ({error}); use larger "
+                "images or clips, or fewer / smaller layers in model_params."
+            ) from error
+        return model
 
     def _use_scaling(self, ndim: int) -> bool:
         return ndim == 2 if self.standardize == "auto" else bool(self.standardize)
@@ -162,7 +185,11 @@ class MemAEDetector(OutlierMixin, BaseEstimator):
     def _scale(self, X: np.ndarray) -> np.ndarray:
         if self.scale_mean_ is None:
             return X
-        return ((X - self.scale_mean_) / self.scale_std_).astype(np.float32, copy=False)
+        # x / std - mean / std rather than (x - mean) / std: the difference of two
+        # huge values (|x| near float32's 3.4e38) would overflow although the
+        # standardised value is small.
+        return (X / self.scale_std_ - self.scale_mean_ / self.scale_std_).astype(
+            np.float32, copy=False)
 
     def fit(self, X: Any, y: Any = None, *, checkpoint_dir: str | Path | None = None,
             resume: bool = False) -> MemAEDetector:
@@ -238,7 +265,8 @@ class MemAEDetector(OutlierMixin, BaseEstimator):
                 rank=rank, world_size=world_size)
         self.model_ = model
         self.model_name_ = self._model_name(X.ndim)
-        self.decision_scores_ = sample_scores(model, Xs, self.score_batch_size, self.device_)
+        self.decision_scores_ = finite_scores(
+            sample_scores(model, Xs, self.score_batch_size, self.device_))
         self.validation_scores_ = self.decision_scores_[val_idx] if n_val else None
         self._set_threshold()
         self.n_train_, self.n_val_ = len(train_idx), n_val
@@ -278,17 +306,8 @@ class MemAEDetector(OutlierMixin, BaseEstimator):
         return self._checked_scores(X)
 
     def _checked_scores(self, X: Any) -> np.ndarray:
-        scores = sample_scores(self.model_, self._prepare(X), self.score_batch_size,
-                               self.device_)
-        bad = np.flatnonzero(~np.isfinite(scores))
-        if len(bad):
-            # float32 overflow (|x| near 3e38 after scaling) gives inf or NaN errors.
-            raise ValueError(
-                f"X: rows {bad[:5].tolist()}{' ...' if len(bad) > 5 else ''} give non-finite "
-                "scores: their values overflow float32 arithmetic in the model. Clip or "
-                "rescale extreme values before scoring."
-            )
-        return scores
+        return finite_scores(sample_scores(self.model_, self._prepare(X),
+                                           self.score_batch_size, self.device_))
 
     def score_samples(self, X: Any) -> np.ndarray:
         """Alias of :meth:`decision_function` (higher = more anomalous)."""

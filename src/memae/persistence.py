@@ -112,7 +112,13 @@ def _open(path: Path) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
     if METADATA_KEY not in header:
         raise ValueError(f"{str(path)!r} is a safetensors file but has no memae metadata; "
                          "was it written by MemAEDetector.save?")
-    meta = json.loads(header[METADATA_KEY])
+    try:
+        meta = json.loads(header[METADATA_KEY])
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{str(path)!r} has corrupt memae metadata ({error}); "
+                         "save the model again.") from error
+    if not isinstance(meta, dict):
+        raise ValueError(f"{str(path)!r} has corrupt memae metadata (not a JSON object).")
     version = meta.get("format_version")
     if version != FORMAT_VERSION:
         raise ValueError(
@@ -125,11 +131,22 @@ def _open(path: Path) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
 
 def load_detector(path: str | Path, device: str = "cpu") -> Any:
     """Rebuild a fitted :class:`memae.MemAEDetector` from ``path`` on ``device``."""
+    from memae.detector import resolve_device
+
+    resolve_device(device)  # a device error is the caller's, not the file's
+    path = Path(path)
+    meta, tensors = _open(path)
+    try:
+        return _rebuild(meta, tensors, device)
+    except (KeyError, TypeError, AttributeError, ValueError) as error:
+        raise ValueError(f"{str(path)!r} is a corrupt or edited memae model file "
+                         f"({type(error).__name__}: {error}); save the model again.") from error
+
+
+def _rebuild(meta: dict[str, Any], tensors: dict[str, torch.Tensor], device: str) -> Any:
     from memae.detector import MemAEDetector, resolve_device
     from memae.training import TrainingHistory
 
-    path = Path(path)
-    meta, tensors = _open(path)
     params = dict(meta["params"])
     params["device"] = device
     detector = MemAEDetector(**params)
@@ -139,8 +156,7 @@ def load_detector(path: str | Path, device: str = "cpu") -> Any:
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as error:
-        raise ValueError(f"{str(path)!r}: the weights do not fit the stored model config "
-                         f"(the file is corrupt or was edited): {error}") from error
+        raise ValueError(f"the weights do not fit the stored model config: {error}") from error
     detector.device_ = resolve_device(device)
     detector.model_ = model.to(detector.device_).eval()
     detector.model_name_ = meta["model"]["name"]

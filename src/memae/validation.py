@@ -101,6 +101,9 @@ def check_input(estimator: Any, X: Any, *, reset: bool) -> np.ndarray:
         kinds = "; ".join(f"{k}-D {v}" for k, v in SUPPORTED_NDIM.items())
         hint = " For grayscale images add a channel: X[:, None]." if array.ndim == 3 else ""
         raise ValueError(f"X must be {kinds}; got shape {array.shape}.{hint}")
+    if 0 in array.shape[1:]:
+        raise ValueError(f"X has samples of shape {tuple(array.shape[1:])}; every feature, "
+                         "channel and spatial axis needs a size of at least 1.")
     if reset:
         estimator.input_shape_ = tuple(int(s) for s in array.shape[1:])
     elif tuple(array.shape[1:]) != tuple(estimator.input_shape_):

@@ -9,6 +9,7 @@ which :func:`decoded` turns into a ``ValueError`` naming the file.
 from __future__ import annotations
 
 import io
+import struct
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -16,11 +17,14 @@ from typing import TypeVar
 
 from PIL import Image, UnidentifiedImageError
 
-# 16384 x 16384: far above every dataset here (Ped2 frames are 360 x 240) and
-# below Pillow's own bomb limit (~89 M pixels, a warning; twice that, an error).
-MAX_IMAGE_PIXELS = 16_384 * 16_384
+# 8192 x 8192: far above every dataset here (Ped2 frames are 360 x 240) and
+# below Pillow's own bomb limit (~89 M pixels a warning, which open_image
+# turns into an error; twice that, Pillow's error).
+MAX_IMAGE_PIXELS = 8_192 * 8_192
 
 T = TypeVar("T")
+# What Pillow raises on truncated or malformed files besides UnidentifiedImageError.
+_PILLOW_ERRORS = (OSError, SyntaxError, IndexError, EOFError, struct.error)
 
 
 def check_image_size(image: Image.Image, source: str,
@@ -64,7 +68,7 @@ def open_image(source: str | Path | bytes, name: str | None = None,
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(handle, formats=formats)
     except (UnidentifiedImageError, Image.DecompressionBombError,
-            Image.DecompressionBombWarning) as error:
+            Image.DecompressionBombWarning, *_PILLOW_ERRORS) as error:
         raise ValueError(f"{label} is not a readable image ({error})") from error
     try:
         check_image_size(image, label)
@@ -78,6 +82,6 @@ def decoded(image: Image.Image, decode: Callable[[Image.Image], T]) -> T:
     """``decode(image)``, with Pillow's errors on broken pixel data as ``ValueError``."""
     try:
         return decode(image)
-    except (OSError, SyntaxError) as error:  # Pillow reports truncated data as OSError
+    except _PILLOW_ERRORS as error:
         label = repr(getattr(image, "filename", "") or "image")
         raise ValueError(f"{label} is a truncated or corrupt image ({error})") from error

@@ -117,12 +117,25 @@ def _frame_index(frame: Any, origin: int, time_base: Fraction, rate: Fraction) -
     return round((frame.pts - origin) * time_base * rate)
 
 
+def _video_stream(container: Any, path: Path) -> Any:
+    if not container.streams.video:
+        raise ValueError(f"{path} has no video stream; is it a video file?")
+    return container.streams.video[0]
+
+
 def _read_video_frames(path: Path, indices: Sequence[int]) -> list[Image.Image]:
     av = _import_av()
+    try:
+        return _decode_video_frames(av, path, indices)
+    except av.FFmpegError as error:
+        raise ValueError(f"{path} is not a readable video ({error})") from error
+
+
+def _decode_video_frames(av: Any, path: Path, indices: Sequence[int]) -> list[Image.Image]:
     wanted = set(indices)
     found: dict[int, Image.Image] = {}
     with av.open(str(path)) as container:
-        stream = container.streams.video[0]
+        stream = _video_stream(container, path)
         width, height = stream.codec_context.width, stream.codec_context.height
         if width * height > MAX_IMAGE_PIXELS:
             raise ValueError(f"{path}: frames of {width} x {height} pixels exceed the "
@@ -172,11 +185,14 @@ def _read_video_frames_from_start(path: Path, indices: Sequence[int]) -> list[Im
 def count_video_frames(path: str | Path) -> int:
     """Number of frames of a video file: the container's count, else by demuxing packets."""
     av = _import_av()
-    with av.open(str(path)) as container:
-        stream = container.streams.video[0]
-        if stream.frames:
-            return int(stream.frames)
-        return sum(1 for packet in container.demux(stream) if packet.size)
+    try:
+        with av.open(str(path)) as container:
+            stream = _video_stream(container, path)
+            if stream.frames:
+                return int(stream.frames)
+            return sum(1 for packet in container.demux(stream) if packet.size)
+    except av.FFmpegError as error:
+        raise ValueError(f"{path} is not a readable video ({error})") from error
 
 
 def frame_folder_clips(directory: str | Path) -> list[VideoClip]:

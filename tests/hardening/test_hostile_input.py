@@ -1,0 +1,225 @@
+"""Hostile input: every outcome is a valid result or a clear ValueError/TypeError.
+
+Never a NaN score passed off as a result, an exception of another type from
+deep inside torch or numpy, a hang, or code run from a data or model file.
+"""
+
+from __future__ import annotations
+
+import io
+import pickle
+import struct
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+from PIL import Image
+
+from memae import MemAEDetector
+from memae.checkpoint import load_checkpoint
+from memae.data import load_table
+from memae.data.images import open_image
+from memae.video.transforms import FrameTransform, load_frame
+from tests.conftest import FAST
+
+CLEAR = (ValueError, TypeError)
+QUICK = settings(max_examples=25, deadline=None,
+                 suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                        HealthCheck.too_slow])
+DTYPES = st.sampled_from([np.float16, np.float32, np.float64, np.int8, np.int64, np.uint8,
+                          np.bool_, np.complex64, np.dtype("<U3"), np.dtype("O")])
+# Floats from tiny to beyond float32's range (3.4e38), with NaN and infinities.
+VALUES = st.one_of(st.floats(allow_nan=True, allow_infinity=True, width=64),
+                   st.sampled_from([0.0, 1.0, -1.0, 1e30, -1e30, 3e38, 1e39]))
+
+
+def _array(dtype: np.dtype, shape: tuple[int, ...], draw_values: list[float]) -> np.ndarray:
+    values = np.resize(np.array(draw_values or [0.0]), shape)
+    with np.errstate(all="ignore"):
+        if np.dtype(dtype).kind in "iub":
+            return np.nan_to_num(values, posinf=1, neginf=-1).clip(-100, 100).astype(dtype)
+        if np.dtype(dtype).kind == "U":
+            return values.astype(str).astype(dtype)
+        return values.astype(dtype)
+
+
+@st.composite
+def hostile_arrays(draw, max_dims: int = 5) -> np.ndarray:
+    shape = draw(hnp.array_shapes(min_dims=0, max_dims=max_dims, min_side=0, max_side=4))
+    return _array(draw(DTYPES), shape, draw(st.lists(VALUES, max_size=8)))
+
+
+def _is_valid(detector: MemAEDetector, scores: np.ndarray, n: int) -> bool:
+    return scores.shape == (n,) and bool(np.isfinite(scores).all())
+
+
+@QUICK
+@given(X=hostile_arrays())
+def test_fit_gives_a_model_or_a_clear_error(X: np.ndarray) -> None:
+    try:
+        detector = MemAEDetector(**{**FAST, "epochs": 1, "batch_size": 8}, memory_size=4).fit(X)
+    except CLEAR as error:
+        assert str(error)
+        return
+    assert _is_valid(detector, detector.decision_scores_, len(X))
+    assert np.isfinite(detector.threshold_)
+
+
+@pytest.fixture(scope="module")
+def tabular() -> MemAEDetector:
+    X = np.random.default_rng(0).normal(size=(80, 4)).astype(np.float32)
+    return MemAEDetector(**{**FAST, "epochs": 2}).fit(X)
+
+
+@QUICK
+@given(X=hostile_arrays(max_dims=3))
+def test_scoring_gives_finite_scores_or_a_clear_error(tabular, X: np.ndarray) -> None:
+    try:
+        scores = tabular.decision_function(X)
+    except CLEAR as error:
+        assert str(error)
+        return
+    assert _is_valid(tabular, scores, len(X))
+
+
+@QUICK
+@given(value=st.sampled_from([1e10, 1e19, 1e30, -1e30, 3e38]), column=st.integers(0, 3))
+def test_huge_values_never_give_nan_scores(tabular, value: float, column: int) -> None:
+    X = np.zeros((5, 4), np.float32)
+    X[2, column] = value
+    try:
+        scores = tabular.decision_function(X)
+    except ValueError as error:
+        assert "rows [2]" in str(error) and "overflow" in str(error)
+        return
+    assert np.isfinite(scores).all() and scores.argmax() == 2
+
+
+def test_huge_training_values_standardise_without_overflow() -> None:
+    X = np.random.default_rng(0).normal(size=(60, 3)).astype(np.float32)
+    X[:, 1] = np.where(X[:, 1] > 0, 3e38, -3e38)  # x - mean alone would overflow float32
+    detector = MemAEDetector(**{**FAST, "epochs": 2}).fit(X)
+    assert np.isfinite(detector.decision_scores_).all()
+    assert np.isfinite(detector.scale_std_).all()
+
+
+@pytest.fixture(scope="module")
+def model_bytes(tabular, tmp_path_factory) -> bytes:
+    path = tmp_path_factory.mktemp("model") / "m.safetensors"
+    tabular.save(path)
+    return path.read_bytes()
+
+
+@QUICK
+@given(data=st.data())
+def test_corrupt_model_files_load_or_fail_clearly(model_bytes, tmp_path, data) -> None:
+    damage = data.draw(st.sampled_from(["truncate", "flip", "garbage"]))
+    raw = bytearray(model_bytes)
+    if damage == "truncate":
+        raw = raw[:data.draw(st.integers(0, len(raw) - 1))]
+    elif damage == "flip":
+        for position in data.draw(st.lists(st.integers(0, len(raw) - 1), min_size=1,
+                                           max_size=4)):
+            raw[position] ^= 0xFF
+    else:
+        raw = bytearray(data.draw(st.binary(max_size=300)))
+    path = tmp_path / "m.safetensors"
+    path.write_bytes(bytes(raw))
+    try:
+        detector = MemAEDetector.load(path)
+        scores = detector.decision_function(np.zeros((3, 4), np.float32))
+    except ValueError as error:
+        assert str(path) in str(error) or "X:" in str(error)
+        return
+    assert np.isfinite(scores).all()
+
+
+class _Payload:
+    def __reduce__(self):
+        return (Path.write_text, (Path(_Payload.marker), "pwned"))
+
+
+@pytest.mark.parametrize("target", ["model", "checkpoint", "npy", "table"])
+def test_planted_pickles_stay_inert(tmp_path: Path, target: str) -> None:
+    marker = tmp_path / "executed"
+    _Payload.marker = str(marker)
+    path = tmp_path / "planted"
+    path.write_bytes(pickle.dumps({"weights": _Payload()}))
+    if target == "npy":  # a real NPY header in front of an object array pickle
+        with path.open("wb") as handle:
+            np.save(handle, np.array([_Payload()], dtype=object), allow_pickle=True)
+    load = {"model": MemAEDetector.load, "checkpoint": load_checkpoint,
+            "npy": load_table, "table": load_table}[target]
+    with pytest.raises(CLEAR):
+        load(path)
+    assert not marker.exists()
+
+
+def _png_header(width: int, height: int) -> bytes:
+    """A PNG that claims ``width`` x ``height`` pixels but holds none."""
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (struct.pack(">I", len(body)) + kind + body
+                + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF))
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IEND", b"")
+
+
+def test_decompression_bomb_is_refused_before_decoding(tmp_path: Path) -> None:
+    bomb = tmp_path / "bomb.png"
+    bomb.write_bytes(_png_header(100_000, 100_000))
+    with pytest.raises(ValueError, match="(?i)decompression bomb"):
+        load_frame(bomb)  # Pillow's own limit (179 M pixels)
+    with pytest.raises(ValueError, match="(?i)decompression bomb"):
+        open_image(_png_header(10_000, 9_000))  # Pillow's warning (89 M), made an error
+    with pytest.raises(ValueError, match="8200 x 8200.*decompression bomb"):
+        open_image(_png_header(8_200, 8_200))  # memae's limit (67 M)
+
+
+@pytest.fixture(scope="module")
+def frame_files() -> dict[str, bytes]:
+    pixels = (np.arange(48 * 64) % 251).astype(np.uint8).reshape(48, 64)
+    files = {}
+    for fmt in ("PNG", "JPEG", "BMP"):
+        buffer = io.BytesIO()
+        Image.fromarray(pixels).save(buffer, format=fmt)
+        files[fmt] = buffer.getvalue()
+    return files
+
+
+@QUICK
+@given(fmt=st.sampled_from(["PNG", "JPEG", "BMP"]), cut=st.floats(0, 0.99))
+def test_truncated_frames_fail_clearly(frame_files, tmp_path, fmt: str, cut: float) -> None:
+    data = frame_files[fmt]
+    path = tmp_path / f"frame.{fmt.lower()}"
+    path.write_bytes(data[:int(cut * len(data))])
+    try:
+        frame = load_frame(path, size=(32, 32))
+    except ValueError as error:
+        assert str(path) in str(error) or "image" in str(error)
+        return
+    # Pillow may pad a JPEG that lost only its tail; the result is still a frame.
+    assert frame.shape == (32, 32) and np.isfinite(frame).all()
+
+
+def test_missing_frame_and_transform_of_an_oversized_image() -> None:
+    with pytest.raises(FileNotFoundError):
+        load_frame("no/such/frame.png")
+    with pytest.raises(ValueError, match="decompression bomb"):
+        FrameTransform((8, 8))(Image.open(io.BytesIO(_png_header(8_200, 8_200))))
+
+
+@pytest.mark.parametrize("content", [b"", b"\x00" * 64, b"RIFF....AVI LIST" * 8])
+def test_corrupt_video_files_fail_clearly(tmp_path: Path, content: bytes) -> None:
+    pytest.importorskip("av")
+    from memae.video.frames import VideoClip, count_video_frames
+
+    path = tmp_path / "broken.avi"
+    path.write_bytes(content)
+    with pytest.raises(ValueError):
+        count_video_frames(path)
+    with pytest.raises(ValueError):
+        VideoClip("broken", path, 4).read([0, 1])
