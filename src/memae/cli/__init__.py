@@ -17,7 +17,8 @@ from collections.abc import Sequence
 import memae
 
 # Module names under memae.cli, in the order ``memae --help`` lists them.
-SUBCOMMANDS: tuple[str, ...] = ("demo", "benchmark")
+SUBCOMMANDS: tuple[str, ...] = ("train", "score", "evaluate", "report", "export", "demo",
+                                 "benchmark")
 
 USER_ERRORS = (ValueError, TypeError, FileNotFoundError, NotADirectoryError,
                PermissionError, ImportError)
@@ -44,8 +45,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
-    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
-                        format="%(levelname)s %(name)s: %(message)s")
+    # memae's own messages at INFO; other libraries' (e.g. the ONNX exporter's) only warnings.
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("memae").setLevel(logging.WARNING if args.quiet else logging.INFO)
     try:
         return int(args.handler(args) or 0)
     except USER_ERRORS as error:
