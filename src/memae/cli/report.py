@@ -29,7 +29,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    from memae.report import ReportOptions, build_report  # matplotlib only when reporting
+    try:  # matplotlib only when reporting
+        from memae.report import ReportOptions, build_report
+    except ModuleNotFoundError as error:
+        raise ImportError(f"memae report needs matplotlib ({error}): "
+                          "pip install 'memae[report]'") from error
 
     set_threads(args.threads)
     if args.max_samples < 1:
