@@ -36,6 +36,7 @@ def write_json_atomic(path: Path, data: Any) -> Path:
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             json.dump(data, out, indent=2)
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; these are shareable records
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
