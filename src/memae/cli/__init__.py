@@ -45,9 +45,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
-    # memae's own messages at INFO; other libraries' (e.g. the ONNX exporter's) only warnings.
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("memae").setLevel(logging.WARNING if args.quiet else logging.INFO)
+    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
+                        format="%(levelname)s %(name)s: %(message)s")
     try:
         return int(args.handler(args) or 0)
     except USER_ERRORS as error:
