@@ -114,3 +114,16 @@ def test_run_dir_create_refuses_to_overwrite_a_model(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="--overwrite"):
         RunDir.create(tmp_path / "run")
     assert RunDir.create(tmp_path / "run", overwrite=True).root == run.root
+
+
+def test_detector_config_mirrors_the_detector_parameters() -> None:
+    from dataclasses import fields
+
+    from memae import MemAEDetector
+    from memae.config import DetectorConfig
+
+    params = MemAEDetector().get_params()
+    ours = {f.name: f.default for f in fields(DetectorConfig)}
+    assert set(ours) == set(params) - {"verbose"}  # --quiet decides verbose
+    differing = {k for k in ours if ours[k] != params[k]}
+    assert differing == {"random_state"}  # runs are reproducible by default

@@ -16,7 +16,7 @@ import numpy as np
 
 from memae.cli.common import add_common_options, set_threads, show_progress
 from memae.config import RunConfig, load_config_file, parse_assignment, resolve_config
-from memae.data.inputs import fit_inputs
+from memae.data.inputs import detect_kind, fit_inputs
 from memae.detector import MemAEDetector
 from memae.metrics import anomaly_metrics
 from memae.run_dir import RunDir
@@ -107,6 +107,7 @@ def handle(args: argparse.Namespace) -> int:
     config = build_config(args)
     set_threads(config.threads)
     progress = show_progress(args)
+    detect_kind(config.data.path, config.data.format)  # a wrong --data fails before any write
     run = RunDir.create(config.output.run_dir, overwrite=args.overwrite)
     run.inside(config.output.scores, "output.scores")
     run.inside(config.output.report, "output.report")
