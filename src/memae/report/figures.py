@@ -113,6 +113,7 @@ def video_figure(clips: Sequence[str], frames: Sequence[np.ndarray],
                  scores: Sequence[np.ndarray], labels: Sequence[np.ndarray | None],
                  columns: int = 3) -> Figure:
     """Score over time, one panel per clip, abnormal ground-truth frames shaded."""
+    columns = max(1, min(columns, len(clips)))
     rows = -(-len(clips) // columns)
     fig = Figure(figsize=(4.0 * columns, 2.4 * rows), layout="constrained")
     axes = fig.subplots(rows, columns, squeeze=False).ravel()
