@@ -145,3 +145,12 @@ def test_python_dash_m_memae_runs_the_command_line(tmp_path: Path) -> None:
     assert done.stderr.strip().splitlines() == [
         f"memae: error: data path {str(missing)!r} does not exist; check --data."]
     assert not (tmp_path / "run").exists()  # nothing written for a run that cannot start
+
+
+def test_a_diverging_run_is_one_line(tables: tuple[Path, Path], tmp_path: Path,
+                                     capsys) -> None:
+    assert main(["-q", "train", "--data", str(tables[0]), "--out", str(tmp_path / "r"),
+                 "--ignore-cols", "id", "--label-col", "label", "--normal-labels", "normal",
+                 "--learning-rate", "1e30", "--epochs", "3"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("memae: error: training diverged") and err.count("\n") == 1

@@ -20,8 +20,9 @@ import memae
 SUBCOMMANDS: tuple[str, ...] = ("train", "score", "evaluate", "report", "export", "demo",
                                  "benchmark")
 
-USER_ERRORS = (ValueError, TypeError, FileNotFoundError, NotADirectoryError,
-               PermissionError, ImportError)
+# OSError covers missing files, permissions and a full disk; FloatingPointError is a
+# diverged training run (its message says how to fix it).
+USER_ERRORS = (ValueError, TypeError, OSError, ImportError, FloatingPointError)
 
 
 def build_parser() -> argparse.ArgumentParser:
