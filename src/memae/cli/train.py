@@ -108,9 +108,9 @@ def handle(args: argparse.Namespace) -> int:
     set_threads(config.threads)
     progress = show_progress(args)
     detect_kind(config.data.path, config.data.format)  # a wrong --data fails before any write
+    RunDir(Path(config.output.run_dir)).inside(config.output.scores, "output.scores")
+    RunDir(Path(config.output.run_dir)).inside(config.output.report, "output.report")
     run = RunDir.create(config.output.run_dir, overwrite=args.overwrite)
-    run.inside(config.output.scores, "output.scores")
-    run.inside(config.output.report, "output.report")
     config.save(run.config)
 
     data = config.data
