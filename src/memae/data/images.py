@@ -1,0 +1,162 @@
+"""Image folders: ``<root>/<class>/*.png|jpg`` or a flat ``<root>/*.png|jpg``.
+
+Images become one float32 array ``(n, C, H, W)`` in [0, 1] (``C`` = 1 for
+grayscale, 3 for RGB), the layout the conv models take. Every image must have
+the same size unless ``size`` resizes them. A header-only size check refuses
+images whose pixel count exceeds ``max_pixels`` before any pixel is decoded,
+so a small file that inflates to gigabytes (a decompression bomb) cannot
+exhaust memory.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+from tqdm.auto import tqdm
+
+__all__ = ["IMAGE_SUFFIXES", "MAX_PIXELS", "ImageFolder", "list_images", "load_image_folder",
+           "read_image"]
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
+MAX_PIXELS = 40_000_000
+"""Default limit on width x height of one image (e.g. 6,300 x 6,300)."""
+
+_MODES = {"gray": "L", "rgb": "RGB"}
+
+
+@dataclass(frozen=True)
+class ImageFolder:
+    """Images of a folder and where each came from.
+
+    Attributes
+    ----------
+    images : numpy.ndarray
+        float32 ``(n, C, H, W)`` in [0, 1].
+    paths : tuple of str
+        Each image's path relative to the root, with ``/`` separators.
+    classes : tuple of str
+        Each image's class folder; ``""`` in a flat folder.
+    """
+
+    images: np.ndarray
+    paths: tuple[str, ...]
+    classes: tuple[str, ...]
+
+
+def _is_image(path: Path) -> bool:
+    return path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES
+
+
+def list_images(root: str | os.PathLike[str],
+                classes: Sequence[str] = ()) -> list[tuple[str, str]]:
+    """``(relative path, class)`` of every image under ``root``, sorted.
+
+    A folder with image files directly inside is flat (class ``""``);
+    otherwise each subfolder holding images is a class. ``classes`` keeps only
+    the named class folders.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise NotADirectoryError(f"image folder {str(root)!r} is not a directory; pass a "
+                                 "folder of images or of class subfolders.")
+    flat = sorted(p for p in root.iterdir() if _is_image(p))
+    folders = sorted(p for p in root.iterdir() if p.is_dir() and any(map(_is_image, p.iterdir())))
+    if flat and folders:
+        raise ValueError(f"{str(root)!r} holds both images and class folders "
+                         f"({[f.name for f in folders][:3]}); use one layout: "
+                         "<root>/<class>/*.png or <root>/*.png.")
+    if flat:
+        if classes:
+            raise ValueError(f"classes={list(classes)} was given but {str(root)!r} is a flat "
+                             "folder without class subfolders; drop the classes option.")
+        return [(p.name, "") for p in flat]
+    names = [f.name for f in folders]
+    missing = [c for c in classes if c not in names]
+    if missing:
+        raise ValueError(f"classes names {missing}, which {str(root)!r} does not have; "
+                         f"choose from {names}.")
+    entries = [(f"{f.name}/{p.name}", f.name) for f in folders
+               if not classes or f.name in classes
+               for p in sorted(f.iterdir()) if _is_image(p)]
+    if not entries:
+        raise ValueError(f"no images ({', '.join(IMAGE_SUFFIXES)}) found in {str(root)!r}.")
+    return entries
+
+
+def read_image(path: str | os.PathLike[str], *, color: str = "gray",
+               size: tuple[int, int] | None = None,
+               max_pixels: int = MAX_PIXELS) -> np.ndarray:
+    """One image as float32 ``(C, H, W)`` in [0, 1].
+
+    Parameters
+    ----------
+    color : {"gray", "rgb"}
+        Converted to one or three channels, whatever the file stores.
+    size : (height, width), optional
+        Resize (bilinear) to this size.
+    max_pixels : int
+        Refuse larger images, checked from the header before decoding.
+    """
+    if color not in _MODES:
+        raise ValueError(f"color must be one of {list(_MODES)}, got {color!r}.")
+    try:
+        with Image.open(path) as image:
+            if image.width * image.height > max_pixels:
+                raise ValueError(
+                    f"image {str(path)!r} is {image.width}x{image.height} pixels, more than "
+                    f"max_pixels={max_pixels}; resize it first or raise max_pixels if the "
+                    "file is trusted.")
+            image = image.convert(_MODES[color])
+            if size is not None:
+                image = image.resize((size[1], size[0]), Image.Resampling.BILINEAR)
+            array = np.asarray(image, dtype=np.float32) / 255.0
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError) as error:
+        raise ValueError(f"cannot read image {str(path)!r}: {error}") from error
+    return array[None] if array.ndim == 2 else np.moveaxis(array, -1, 0)
+
+
+def load_image_folder(root: str | os.PathLike[str], *, color: str = "gray",
+                      size: tuple[int, int] | None = None, classes: Sequence[str] = (),
+                      max_pixels: int = MAX_PIXELS, progress: bool = False) -> ImageFolder:
+    """Load every image under ``root`` (see :func:`list_images` for the layouts).
+
+    Parameters
+    ----------
+    root : str or PathLike
+        The folder.
+    color : {"gray", "rgb"}
+        Channels of the result: 1 or 3.
+    size : (height, width), optional
+        Resize every image; without it all images must share one size.
+    classes : sequence of str
+        Load only these class folders.
+    max_pixels : int
+        Per-image limit on width x height (a decompression-bomb guard).
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    ImageFolder
+    """
+    root = Path(root)
+    entries = list_images(root, classes)
+    first = read_image(root / entries[0][0], color=color, size=size, max_pixels=max_pixels)
+    images = np.empty((len(entries), *first.shape), dtype=np.float32)
+    images[0] = first
+    bar = tqdm(entries[1:], desc="loading images", unit="img", disable=not progress,
+               leave=False, initial=1, total=len(entries))
+    for i, (relative, _) in enumerate(bar, start=1):
+        image = read_image(root / relative, color=color, size=size, max_pixels=max_pixels)
+        if image.shape != first.shape:
+            raise ValueError(
+                f"image {relative!r} has shape {image.shape[1:]} but {entries[0][0]!r} has "
+                f"{first.shape[1:]} (height, width); set an image size (--image-size H W) "
+                "to resize them all.")
+        images[i] = image
+    return ImageFolder(images, tuple(e[0] for e in entries), tuple(e[1] for e in entries))
