@@ -122,6 +122,15 @@ def test_save_is_atomic_and_leaves_no_temporary_files(fitted, tmp_path: Path,
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.safetensors"]
 
 
+def test_saved_file_gets_default_permissions(fitted, tmp_path: Path) -> None:
+    umask = os.umask(0o022)
+    try:
+        path = fitted[0].save(tmp_path / "shared.safetensors")
+    finally:
+        os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o644
+
+
 def test_unfitted_and_directory_targets(fitted, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="not fitted"):
         MemAEDetector().save(tmp_path / "m.safetensors")

@@ -83,8 +83,12 @@ def save_detector(detector: Any, path: str | Path) -> Path:
     text = json.dumps(_metadata(detector), default=_json_default)
     handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(handle)
+    # mkstemp creates 0600; give the model the permissions a plain open() would.
+    umask = os.umask(0)
+    os.umask(umask)
     try:
         save_file(tensors, tmp, metadata={METADATA_KEY: text})
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

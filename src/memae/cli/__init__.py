@@ -17,10 +17,12 @@ from collections.abc import Sequence
 import memae
 
 # Module names under memae.cli, in the order ``memae --help`` lists them.
-SUBCOMMANDS: tuple[str, ...] = ("demo", "benchmark")
+SUBCOMMANDS: tuple[str, ...] = ("train", "score", "evaluate", "report", "export", "demo",
+                                 "benchmark")
 
-USER_ERRORS = (ValueError, TypeError, FileNotFoundError, NotADirectoryError,
-               PermissionError, ImportError)
+# OSError covers missing files, permissions and a full disk; FloatingPointError is a
+# diverged training run (its message says how to fix it).
+USER_ERRORS = (ValueError, TypeError, OSError, ImportError, FloatingPointError)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,7 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
-    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
+    logging.basicConfig(level=logging.ERROR if args.quiet else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     try:
         return int(args.handler(args) or 0)

@@ -1,87 +1,162 @@
-"""Opening untrusted image files: clear errors and a decompression-bomb guard.
+"""Image folders: ``<root>/<class>/*.png|jpg`` or a flat ``<root>/*.png|jpg``.
 
-Pillow parses only the header in ``Image.open``; pixels are decoded later. So
-the size can be checked before a tiny file that claims 100,000 x 100,000 pixels
-is expanded into tens of gigabytes, and a truncated file fails at decode time,
-which :func:`decoded` turns into a ``ValueError`` naming the file.
+Images become one float32 array ``(n, C, H, W)`` in [0, 1] (``C`` = 1 for
+grayscale, 3 for RGB), the layout the conv models take. Every image must have
+the same size unless ``size`` resizes them. A header-only size check refuses
+images whose pixel count exceeds ``max_pixels`` before any pixel is decoded,
+so a small file that inflates to gigabytes (a decompression bomb) cannot
+exhaust memory.
 """
 
 from __future__ import annotations
 
-import io
-import struct
-import warnings
-from collections.abc import Callable
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
 
+import numpy as np
 from PIL import Image, UnidentifiedImageError
+from tqdm.auto import tqdm
 
-# 8192 x 8192: far above every dataset here (Ped2 frames are 360 x 240) and
-# below Pillow's own bomb limit (~89 M pixels a warning, which open_image
-# turns into an error; twice that, Pillow's error).
-MAX_IMAGE_PIXELS = 8_192 * 8_192
+__all__ = ["IMAGE_SUFFIXES", "MAX_PIXELS", "ImageFolder", "list_images", "load_image_folder",
+           "read_image"]
 
-T = TypeVar("T")
-# What Pillow raises on truncated or malformed files besides UnidentifiedImageError.
-_PILLOW_ERRORS = (OSError, SyntaxError, IndexError, EOFError, struct.error)
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
+MAX_PIXELS = 40_000_000
+"""Default limit on width x height of one image (e.g. 6,300 x 6,300)."""
 
-
-def check_image_size(image: Image.Image, source: str,
-                     max_pixels: int = MAX_IMAGE_PIXELS) -> None:
-    """Refuse images of more than ``max_pixels`` pixels before they are decoded."""
-    width, height = image.size
-    if width * height > max_pixels:
-        raise ValueError(
-            f"{source} claims {width} x {height} pixels, more than the {max_pixels} allowed "
-            "(a decompression bomb or a wrong file); raise "
-            "memae.data.images.MAX_IMAGE_PIXELS if it is genuine."
-        )
+_MODES = {"gray": "L", "rgb": "RGB"}
 
 
-def open_image(source: str | Path | bytes, name: str | None = None,
-               formats: tuple[str, ...] | None = None) -> Image.Image:
-    """Open an image lazily from a path or bytes, refusing non-images and bombs.
+@dataclass(frozen=True)
+class ImageFolder:
+    """Images of a folder and where each came from.
+
+    Attributes
+    ----------
+    images : numpy.ndarray
+        float32 ``(n, C, H, W)`` in [0, 1].
+    paths : tuple of str
+        Each image's path relative to the root, with ``/`` separators.
+    classes : tuple of str
+        Each image's class folder; ``""`` in a flat folder.
+    """
+
+    images: np.ndarray
+    paths: tuple[str, ...]
+    classes: tuple[str, ...]
+
+
+def _is_image(path: Path) -> bool:
+    return path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES
+
+
+def list_images(root: str | os.PathLike[str],
+                classes: Sequence[str] = ()) -> list[tuple[str, str]]:
+    """``(relative path, class)`` of every image under ``root``, sorted.
+
+    A folder with image files directly inside is flat (class ``""``);
+    otherwise each subfolder holding images is a class. ``classes`` keeps only
+    the named class folders.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise NotADirectoryError(f"image folder {str(root)!r} is not a directory; pass a "
+                                 "folder of images or of class subfolders.")
+    flat = sorted(p for p in root.iterdir() if _is_image(p))
+    folders = sorted(p for p in root.iterdir() if p.is_dir() and any(map(_is_image, p.iterdir())))
+    if flat and folders:
+        raise ValueError(f"{str(root)!r} holds both images and class folders "
+                         f"({[f.name for f in folders][:3]}); use one layout: "
+                         "<root>/<class>/*.png or <root>/*.png.")
+    if flat:
+        if classes:
+            raise ValueError(f"classes={list(classes)} was given but {str(root)!r} is a flat "
+                             "folder without class subfolders; drop the classes option.")
+        return [(p.name, "") for p in flat]
+    names = [f.name for f in folders]
+    missing = [c for c in classes if c not in names]
+    if missing:
+        raise ValueError(f"classes names {missing}, which {str(root)!r} does not have; "
+                         f"choose from {names}.")
+    entries = [(f"{f.name}/{p.name}", f.name) for f in folders
+               if not classes or f.name in classes
+               for p in sorted(f.iterdir()) if _is_image(p)]
+    if not entries:
+        raise ValueError(f"no images ({', '.join(IMAGE_SUFFIXES)}) found in {str(root)!r}.")
+    return entries
+
+
+def read_image(path: str | os.PathLike[str], *, color: str = "gray",
+               size: tuple[int, int] | None = None,
+               max_pixels: int = MAX_PIXELS) -> np.ndarray:
+    """One image as float32 ``(C, H, W)`` in [0, 1].
 
     Parameters
     ----------
-    source:
-        A file path, or the file's bytes.
-    name:
-        How errors name the image (default: the path).
-    formats:
-        Pillow formats to accept (default: any).
-
-    Raises
-    ------
-    FileNotFoundError
-        ``source`` is a path that does not exist.
-    ValueError
-        Not an image, or more than :data:`MAX_IMAGE_PIXELS` pixels.
+    color : {"gray", "rgb"}
+        Converted to one or three channels, whatever the file stores.
+    size : (height, width), optional
+        Resize (bilinear) to this size.
+    max_pixels : int
+        Refuse larger images, checked from the header before decoding.
     """
-    label = name or (repr(str(source)) if not isinstance(source, bytes) else "image bytes")
-    if not isinstance(source, bytes) and not Path(source).is_file():
-        raise FileNotFoundError(f"image {label} does not exist; check the path.")
-    handle = io.BytesIO(source) if isinstance(source, bytes) else source
+    if color not in _MODES:
+        raise ValueError(f"color must be one of {list(_MODES)}, got {color!r}.")
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(handle, formats=formats)
-    except (UnidentifiedImageError, Image.DecompressionBombError,
-            Image.DecompressionBombWarning, *_PILLOW_ERRORS) as error:
-        raise ValueError(f"{label} is not a readable image ({error})") from error
-    try:
-        check_image_size(image, label)
-    except ValueError:
-        image.close()
-        raise
-    return image
+        with Image.open(path) as image:
+            if image.width * image.height > max_pixels:
+                raise ValueError(
+                    f"image {str(path)!r} is {image.width}x{image.height} pixels, more than "
+                    f"max_pixels={max_pixels}; resize it first or raise max_pixels if the "
+                    "file is trusted.")
+            image = image.convert(_MODES[color])
+            if size is not None:
+                image = image.resize((size[1], size[0]), Image.Resampling.BILINEAR)
+            array = np.asarray(image, dtype=np.float32) / 255.0
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError) as error:
+        raise ValueError(f"cannot read image {str(path)!r}: {error}") from error
+    return array[None] if array.ndim == 2 else np.moveaxis(array, -1, 0)
 
 
-def decoded(image: Image.Image, decode: Callable[[Image.Image], T]) -> T:
-    """``decode(image)``, with Pillow's errors on broken pixel data as ``ValueError``."""
-    try:
-        return decode(image)
-    except _PILLOW_ERRORS as error:
-        label = repr(getattr(image, "filename", "") or "image")
-        raise ValueError(f"{label} is a truncated or corrupt image ({error})") from error
+def load_image_folder(root: str | os.PathLike[str], *, color: str = "gray",
+                      size: tuple[int, int] | None = None, classes: Sequence[str] = (),
+                      max_pixels: int = MAX_PIXELS, progress: bool = False) -> ImageFolder:
+    """Load every image under ``root`` (see :func:`list_images` for the layouts).
+
+    Parameters
+    ----------
+    root : str or PathLike
+        The folder.
+    color : {"gray", "rgb"}
+        Channels of the result: 1 or 3.
+    size : (height, width), optional
+        Resize every image; without it all images must share one size.
+    classes : sequence of str
+        Load only these class folders.
+    max_pixels : int
+        Per-image limit on width x height (a decompression-bomb guard).
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    ImageFolder
+    """
+    root = Path(root)
+    entries = list_images(root, classes)
+    first = read_image(root / entries[0][0], color=color, size=size, max_pixels=max_pixels)
+    images = np.empty((len(entries), *first.shape), dtype=np.float32)
+    images[0] = first
+    bar = tqdm(entries[1:], desc="loading images", unit="img", disable=not progress,
+               leave=False, initial=1, total=len(entries))
+    for i, (relative, _) in enumerate(bar, start=1):
+        image = read_image(root / relative, color=color, size=size, max_pixels=max_pixels)
+        if image.shape != first.shape:
+            raise ValueError(
+                f"image {relative!r} has shape {image.shape[1:]} but {entries[0][0]!r} has "
+                f"{first.shape[1:]} (height, width); set an image size (--image-size H W) "
+                "to resize them all.")
+        images[i] = image
+    return ImageFolder(images, tuple(e[0] for e in entries), tuple(e[1] for e in entries))

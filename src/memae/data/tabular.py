@@ -21,7 +21,7 @@ import numpy as np
 from sklearn.exceptions import NotFittedError
 from sklearn.preprocessing import OneHotEncoder
 
-__all__ = ["CategoricalEncoder", "Table", "load_table"]
+__all__ = ["CategoricalEncoder", "Table", "load_table", "table_columns"]
 
 _MAGIC = {b"PAR1": "parquet", b"\x93NUMPY": "npy", b"PK\x03\x04": "npz"}
 
@@ -150,6 +150,30 @@ def _read_arrays(path: Path, kind: str) -> tuple[np.ndarray, np.ndarray | None]:
             f"path={str(path)!r} stores Python objects, which are not loaded for safety; "
             "save numeric arrays instead"
         ) from exc
+
+
+def table_columns(path: str | os.PathLike[str]) -> list[str]:
+    """Column names of a table file without reading its rows.
+
+    CSV: the header row; Parquet: the schema; NPY/NPZ: ``x0, x1, ...`` (and no
+    label column: an NPZ label is stored under the key ``y``).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"path={str(path)!r} is not a file; pass a CSV/Parquet/NPY/NPZ")
+    kind = _sniff(path)
+    if kind == "csv":
+        with path.open(newline="", encoding="utf-8") as handle:
+            return next(csv.reader(handle), [])
+    if kind == "parquet":
+        try:
+            import pyarrow.parquet as pq
+        except ImportError as exc:
+            raise ImportError(f"reading {str(path)!r} needs pyarrow: pip install pyarrow") from exc
+        return list(pq.read_schema(path).names)
+    matrix, _ = _read_arrays(path, kind)
+    width = matrix.shape[1] if matrix.ndim == 2 else 0
+    return [f"x{j}" for j in range(width)]
 
 
 def _as_label(values: np.ndarray) -> np.ndarray:

@@ -38,7 +38,8 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from memae.data.images import MAX_IMAGE_PIXELS, open_image
+from memae.data import images
+from memae.data.image_guard import open_image
 from memae.video.labels import frame_labels, load_npy_frame_labels
 
 FRAME_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp")
@@ -137,9 +138,9 @@ def _decode_video_frames(av: Any, path: Path, indices: Sequence[int]) -> list[Im
     with av.open(str(path)) as container:
         stream = _video_stream(container, path)
         width, height = stream.codec_context.width, stream.codec_context.height
-        if width * height > MAX_IMAGE_PIXELS:
+        if width * height > images.MAX_PIXELS:
             raise ValueError(f"{path}: frames of {width} x {height} pixels exceed the "
-                             f"{MAX_IMAGE_PIXELS} allowed (memae.data.images.MAX_IMAGE_PIXELS)")
+                             f"{images.MAX_PIXELS} allowed (memae.data.images.MAX_PIXELS)")
         origin, time_base, rate = stream.start_time or 0, stream.time_base, stream.average_rate
         seekable = None not in (time_base, rate) and min(indices) > 0
         if seekable:

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import scipy.io
 
-from memae.data.images import decoded, open_image
+from memae.data.image_guard import decoded, open_image
 
 FrameRanges = list[tuple[int, int]]
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from memae.data.images import check_image_size, decoded, open_image
+from memae.data.image_guard import check_image_size, decoded, open_image
 
 PAPER_SIZE = (256, 256)
 
@@ -45,7 +45,7 @@ class FrameTransform:
     def __call__(self, image: Image.Image) -> np.ndarray:
         """Return the frame as a float32 array of shape ``(H, W)`` in [-1, 1].
 
-        Raises ``ValueError`` for images over ``memae.data.images.MAX_IMAGE_PIXELS``
+        Raises ``ValueError`` for images over ``memae.data.images.MAX_PIXELS``
         and for truncated or corrupt pixel data.
         """
         check_image_size(image, repr(getattr(image, "filename", "") or "frame"))

@@ -1,0 +1,69 @@
+"""Helpers shared by the run-directory subcommands (train, score, evaluate, report, export)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from memae.config import RunConfig, load_config_file, resolve_config
+from memae.data.inputs import InputSpec, spec_for_model
+from memae.detector import MemAEDetector
+from memae.persistence import read_metadata
+from memae.run_dir import RunDir
+
+logger = logging.getLogger("memae.cli")
+
+
+def add_common_options(parser: argparse.ArgumentParser) -> None:
+    """``--quiet`` and ``--debug`` after the subcommand too (``memae train ... --quiet``).
+
+    ``SUPPRESS`` keeps the value given before the subcommand when the flag is
+    not repeated after it.
+    """
+    parser.add_argument("--quiet", "-q", action="store_true", default=argparse.SUPPRESS,
+                        help="no progress bars or logs")
+    parser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="show tracebacks on errors")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch CPU threads (default 1: fastest for these small models)")
+
+
+def set_threads(threads: int | None) -> None:
+    if threads is not None and threads < 1:
+        raise ValueError(f"--threads must be >= 1, got {threads}.")
+    torch.set_num_threads(threads or 1)
+
+
+def show_progress(args: argparse.Namespace) -> bool:
+    return not getattr(args, "quiet", False)
+
+
+def run_config(run: RunDir) -> RunConfig | None:
+    """The run's saved ``config.yaml``, or ``None`` for a model saved from Python."""
+    return resolve_config(load_config_file(run.config)) if run.config.is_file() else None
+
+
+def input_spec(run: RunDir, model_path: Path) -> InputSpec:
+    """``input.json`` beside the model, else a spec derived from the model's input shape."""
+    if run.input_spec.is_file():
+        return InputSpec.from_dict(run.read_json(RunDir.INPUT))
+    logger.info("no %s beside %s: reading data by the model's input shape",
+                RunDir.INPUT, model_path)
+    return spec_for_model(read_metadata(model_path)["input_shape"])
+
+
+def score_batches(detector: MemAEDetector, X: np.ndarray, progress: bool) -> np.ndarray:
+    """``detector.decision_function`` in batches, with a progress bar."""
+    step = detector.score_batch_size
+    parts = []
+    with tqdm(total=len(X), desc="scoring", unit="sample", disable=not progress,
+              leave=False) as bar:
+        for start in range(0, len(X), step):
+            parts.append(detector.decision_function(X[start:start + step]))
+            bar.update(len(parts[-1]))
+    return np.concatenate(parts) if parts else np.empty(0)

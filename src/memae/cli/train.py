@@ -1,0 +1,150 @@
+"""``memae train``: fit a detector on a table or an image folder into a run directory.
+
+Configuration flows one way: :class:`memae.config.RunConfig` defaults, then
+``--config FILE`` (YAML or JSON), then the flags below, then ``--set KEY=VALUE``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from memae.cli.common import add_common_options, set_threads, show_progress
+from memae.config import RunConfig, load_config_file, parse_assignment, resolve_config
+from memae.data.inputs import detect_kind, fit_inputs
+from memae.detector import MemAEDetector
+from memae.metrics import anomaly_metrics
+from memae.run_dir import RunDir
+
+logger = logging.getLogger("memae.cli")
+
+# flag destination -> (section, key) of RunConfig
+FLAG_KEYS: dict[str, tuple[str | None, str]] = {
+    "data": ("data", "path"), "format": ("data", "format"), "label_col": ("data", "label_col"),
+    "ignore_cols": ("data", "ignore_cols"), "categorical_cols": ("data", "categorical_cols"),
+    "image_size": ("data", "image_size"), "color": ("data", "color"),
+    "classes": ("data", "classes"), "normal_labels": ("data", "normal_labels"),
+    "model": ("detector", "model"), "memory": ("detector", "memory"),
+    "memory_size": ("detector", "memory_size"),
+    "shrink_threshold": ("detector", "shrink_threshold"), "epochs": ("detector", "epochs"),
+    "batch_size": ("detector", "batch_size"), "learning_rate": ("detector", "learning_rate"),
+    "contamination": ("detector", "contamination"), "target_fpr": ("detector", "target_fpr"),
+    "seed": ("detector", "random_state"), "device": ("detector", "device"),
+    "out": ("output", "run_dir"), "threads": (None, "threads"),
+}
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "train", help="train a detector into a run directory",
+        description="Train MemAE on a table (CSV, Parquet, NPY, NPZ) or an image folder. "
+                    "Precedence: defaults < --config file < flags < --set.")
+    parser.add_argument("--config", type=Path, default=None, help="YAML or JSON run config")
+    parser.add_argument("--data", default=None, help="table file or image folder")
+    parser.add_argument("--format", choices=("auto", "table", "images"), default=None)
+    parser.add_argument("--label-col", default=None, help="label column (kept out of X)")
+    parser.add_argument("--ignore-cols", nargs="+", default=None, metavar="COL")
+    parser.add_argument("--categorical-cols", nargs="+", default=None, metavar="COL",
+                        help="numeric-looking columns to one-hot encode")
+    parser.add_argument("--image-size", type=int, nargs=2, default=None, metavar=("H", "W"))
+    parser.add_argument("--color", choices=("gray", "rgb"), default=None)
+    parser.add_argument("--classes", nargs="+", default=None, metavar="CLASS",
+                        help="image class folders to use")
+    parser.add_argument("--normal-labels", nargs="+", default=None, metavar="VALUE",
+                        help="label values / class folders that are normal")
+    parser.add_argument("--model", default=None, help="registered model name or 'auto'")
+    parser.add_argument("--no-memory", dest="memory", action="store_const", const=False,
+                        default=None, help="the plain autoencoder baseline")
+    parser.add_argument("--memory-size", type=int, default=None)
+    parser.add_argument("--shrink-threshold", type=float, default=None)
+    parser.add_argument("--epochs", type=int, default=None)
+    parser.add_argument("--batch-size", type=int, default=None)
+    parser.add_argument("--learning-rate", type=float, default=None)
+    parser.add_argument("--contamination", type=float, default=None)
+    parser.add_argument("--target-fpr", type=float, default=None)
+    parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--device", default=None, help="auto, cpu, cuda, cuda:N or mps")
+    parser.add_argument("--out", default=None, help="run directory to create")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="any config key, e.g. --set detector.model_params.latent_dim=4")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing run")
+    add_common_options(parser)
+    parser.set_defaults(handler=handle)
+
+
+def flag_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """The flags that were given, as a nested mapping over RunConfig."""
+    nested: dict[str, Any] = {}
+    for dest, (section, key) in FLAG_KEYS.items():
+        value = getattr(args, dest, None)
+        if value is None:
+            continue
+        target = nested if section is None else nested.setdefault(section, {})
+        target[key] = list(value) if isinstance(value, tuple | list) else value
+    return nested
+
+
+def build_config(args: argparse.Namespace) -> RunConfig:
+    """Defaults < ``--config`` < flags < ``--set``, with paths made absolute."""
+    file_values = load_config_file(args.config) if args.config is not None else None
+    overrides = [flag_overrides(args), *(parse_assignment(text) for text in args.set)]
+    config = resolve_config(file_values, overrides)
+    if config.data.path is None:
+        raise ValueError("no training data: pass --data PATH or set data.path in --config.")
+    if config.output.run_dir is None:
+        raise ValueError("no run directory: pass --out DIR or set output.run_dir in --config.")
+    config.data.path = str(Path(config.data.path).expanduser().resolve())
+    config.output.run_dir = str(Path(config.output.run_dir).expanduser().resolve())
+    return config
+
+
+def handle(args: argparse.Namespace) -> int:
+    config = build_config(args)
+    set_threads(config.threads)
+    progress = show_progress(args)
+    detect_kind(config.data.path, config.data.format)  # a wrong --data fails before any write
+    RunDir(Path(config.output.run_dir)).inside(config.output.scores, "output.scores")
+    RunDir(Path(config.output.run_dir)).inside(config.output.report, "output.report")
+    run = RunDir.create(config.output.run_dir, overwrite=args.overwrite)
+    config.save(run.config)
+
+    data = config.data
+    inputs, spec = fit_inputs(
+        data.path, format=data.format, label_col=data.label_col, ignore_cols=data.ignore_cols,
+        categorical_cols=data.categorical_cols, image_size=data.image_size, color=data.color,
+        classes=data.classes, normal_labels=data.normal_labels, progress=progress)
+    logger.info("training on %d samples of shape %s", len(inputs.X), inputs.X.shape[1:])
+    detector = MemAEDetector(**asdict(config.detector), verbose=progress).fit(inputs.X)
+
+    detector.save(run.model)
+    run.write_json(RunDir.INPUT, spec.to_dict())
+    history = detector.history_
+    run.write_json(RunDir.HISTORY, {**asdict(history), "fit_seconds": detector.fit_seconds_})
+    run.write_json(RunDir.METRICS, training_metrics(detector, inputs.y))
+    if progress:
+        print(f"trained {detector.model_name_} on {detector.n_train_} samples "
+              f"({detector.n_val_} held out) in {detector.fit_seconds_:.1f} s; best epoch "
+              f"{history.best_epoch} of {len(history.train_loss)}; threshold "
+              f"{detector.threshold_:.6g}; wrote {run.root}")
+    return 0
+
+
+def training_metrics(detector: MemAEDetector, labels: np.ndarray | None) -> dict[str, Any]:
+    """What ``metrics.json`` holds after training."""
+    scores = detector.decision_scores_
+    metrics: dict[str, Any] = {
+        "threshold": float(detector.threshold_),
+        "n_train": int(detector.n_train_), "n_val": int(detector.n_val_),
+        "fit_seconds": float(detector.fit_seconds_),
+        "train_scores": {"mean": float(scores.mean()), "std": float(scores.std()),
+                         "flagged": int(detector.labels_.sum())},
+    }
+    if labels is not None and 0 < labels.sum() < len(labels):
+        # Scores of the very data the model was fitted on: optimistic, kept apart.
+        metrics["in_sample"] = anomaly_metrics(labels, scores, detector.labels_)
+    return metrics

@@ -1,0 +1,244 @@
+"""Run configuration: dataclass defaults < a YAML/JSON file < command-line flags.
+
+A :class:`RunConfig` describes one training run: where the data is and how to
+read it (:class:`DataConfig`), the detector's parameters
+(:class:`DetectorConfig`, the keyword arguments of :class:`memae.MemAEDetector`)
+and where the outputs go (:class:`OutputConfig`). :func:`resolve_config` applies
+the three layers in order; a key that no dataclass declares is an error that
+names the key, so a typo never silently falls back to a default. The resolved
+configuration is written beside the model (``config.yaml`` in the run
+directory) and is enough to rerun the training.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+__all__ = [
+    "DataConfig",
+    "DetectorConfig",
+    "OutputConfig",
+    "RunConfig",
+    "load_config_file",
+    "parse_assignment",
+    "resolve_config",
+]
+
+DATA_FORMATS = ("auto", "table", "images")
+COLORS = ("gray", "rgb")
+
+
+@dataclass
+class DataConfig:
+    """What to train on and how to read it.
+
+    ``format="auto"`` reads a folder as images and a file as a table (CSV,
+    Parquet, NPY or NPZ). ``normal_labels`` turns labels into 0 (normal) / 1
+    (anomaly): a table's label value or an image's class folder that is listed
+    is normal, anything else anomalous. Without it, a table's labels must
+    already be 0/1 and image folders carry no labels.
+    """
+
+    path: str | None = None
+    format: str = "auto"
+    label_col: str | None = None
+    ignore_cols: list[str] = field(default_factory=list)
+    categorical_cols: list[str] = field(default_factory=list)
+    image_size: list[int] | None = None
+    color: str = "gray"
+    classes: list[str] = field(default_factory=list)
+    normal_labels: list[str] = field(default_factory=list)
+
+
+@dataclass
+class DetectorConfig:
+    """Keyword arguments of :class:`memae.MemAEDetector` (see its docstring).
+
+    The defaults are the detector's, except ``random_state=0`` so that a run
+    is reproducible unless asked otherwise. ``verbose`` is not here: the
+    command line's ``--quiet`` decides it.
+    """
+
+    model: str = "auto"
+    model_params: dict[str, Any] | None = None
+    memory: bool = True
+    memory_size: int | None = None
+    shrink_threshold: float | None = None
+    entropy_weight: float = 0.0002
+    epochs: int = 100
+    batch_size: int = 64
+    learning_rate: float = 1e-3
+    weight_decay: float = 0.0
+    validation_fraction: float = 0.1
+    patience: int | None = 10
+    standardize: bool | str = "auto"
+    contamination: float = 0.1
+    target_fpr: float | None = None
+    random_state: int | None = 0
+    device: str = "auto"
+    score_batch_size: int = 1024
+
+
+@dataclass
+class OutputConfig:
+    """Where a run's files go.
+
+    ``run_dir`` is the run directory itself; ``scores`` and ``report`` are
+    names *inside* it (``memae score`` and ``memae report`` write there by
+    default) and may not point outside it (see :class:`memae.run_dir.RunDir`).
+    """
+
+    run_dir: str | None = None
+    scores: str = "scores.csv"
+    report: str = "report"
+
+
+@dataclass
+class RunConfig:
+    """Everything ``memae train`` needs; saved as ``config.yaml`` in the run directory."""
+
+    data: DataConfig = field(default_factory=DataConfig)
+    detector: DetectorConfig = field(default_factory=DetectorConfig)
+    output: OutputConfig = field(default_factory=OutputConfig)
+    threads: int = 1
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dicts, lists and scalars (YAML- and JSON-ready)."""
+        return json.loads(json.dumps(asdict(self)))
+
+    def save(self, path: str | Path) -> Path:
+        """Write the configuration as YAML."""
+        path = Path(path)
+        path.write_text(yaml.safe_dump(self.to_dict(), sort_keys=False), encoding="utf-8")
+        return path
+
+    def validate(self) -> RunConfig:
+        """Check the fields the detector does not check itself; returns ``self``."""
+        data = self.data
+        if data.format not in DATA_FORMATS:
+            raise ValueError(f"data.format must be one of {DATA_FORMATS}, got {data.format!r}.")
+        if data.color not in COLORS:
+            raise ValueError(f"data.color must be one of {COLORS}, got {data.color!r}.")
+        size = data.image_size
+        if size is not None and (
+            not isinstance(size, list) or len(size) != 2
+            or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in size)
+        ):
+            raise ValueError(
+                f"data.image_size must be [height, width] with two positive ints, got {size!r}."
+            )
+        for name in ("ignore_cols", "categorical_cols", "classes", "normal_labels"):
+            value = getattr(data, name)
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ValueError(f"data.{name} must be a list of strings, got {value!r}; "
+                                 f"write e.g. {name}: [\"a\", \"b\"].")
+        if not isinstance(self.threads, int) or isinstance(self.threads, bool) or self.threads < 1:
+            raise ValueError(f"threads must be an int >= 1, got {self.threads!r}.")
+        return self
+
+
+def _build(cls: type, values: Mapping[str, Any], prefix: str) -> Any:
+    """Instantiate dataclass ``cls`` from ``values``, recursing into nested dataclasses."""
+    if not isinstance(values, Mapping):
+        where = prefix.rstrip(".") or "the configuration"
+        raise ValueError(f"{where} must be a mapping of keys to values, got {values!r}.")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - set(fields))
+    if unknown:
+        raise ValueError(
+            f"unknown configuration key {prefix + str(unknown[0])!r}; valid keys"
+            f"{' in ' + repr(prefix.rstrip('.')) if prefix else ''}: {sorted(fields)}."
+        )
+    kwargs = {}
+    for name, value in values.items():
+        nested = fields[name].default_factory  # type: ignore[misc]
+        if dataclasses.is_dataclass(nested):
+            value = _build(nested, value, f"{prefix}{name}.")
+        kwargs[name] = value
+    return cls(**kwargs)
+
+
+def _merge(base: dict[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:
+    """``update`` over ``base``; nested mappings merge key by key, anything else replaces."""
+    out = dict(base)
+    for key, value in update.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def load_config_file(path: str | Path) -> dict[str, Any]:
+    """Read a YAML (``.yaml``/``.yml``) or JSON (``.json``) configuration file.
+
+    Returns the raw mapping; :func:`resolve_config` checks its keys.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"config file {str(path)!r} does not exist; check --config.")
+    text = path.read_text(encoding="utf-8")
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".json":
+            values = json.loads(text)
+        elif suffix in (".yaml", ".yml"):
+            values = yaml.safe_load(text)
+        else:
+            raise ValueError(f"config file {str(path)!r} must end in .yaml, .yml or .json, "
+                             f"got {suffix!r}.")
+    except (json.JSONDecodeError, yaml.YAMLError) as error:
+        first = str(error).splitlines()[0]
+        raise ValueError(f"config file {str(path)!r} is not valid {suffix[1:].upper()}: "
+                         f"{first}") from error
+    if values is None:
+        return {}
+    if not isinstance(values, dict):
+        raise ValueError(f"config file {str(path)!r} must hold a mapping at the top level, "
+                         f"got {type(values).__name__}.")
+    return values
+
+
+def parse_assignment(text: str) -> dict[str, Any]:
+    """``"detector.epochs=5"`` -> ``{"detector": {"epochs": 5}}`` (the value parsed as YAML)."""
+    key, sep, raw = text.partition("=")
+    if not sep or not key.strip():
+        raise ValueError(f"--set expects KEY=VALUE such as detector.epochs=5, got {text!r}.")
+    value = yaml.safe_load(raw) if raw.strip() else None
+    nested: dict[str, Any] = {}
+    cursor = nested
+    *parents, last = key.strip().split(".")
+    for part in parents:
+        cursor = cursor.setdefault(part, {})
+    cursor[last] = value
+    return nested
+
+
+def resolve_config(file_values: Mapping[str, Any] | None = None,
+                   overrides: Sequence[Mapping[str, Any]] = ()) -> RunConfig:
+    """Defaults, then ``file_values``, then each of ``overrides`` in order.
+
+    Parameters
+    ----------
+    file_values:
+        The mapping read by :func:`load_config_file` (or ``None``).
+    overrides:
+        Nested mappings from command-line flags; later ones win.
+
+    Returns
+    -------
+    RunConfig
+        Validated. Raises ``ValueError`` naming the first unknown key.
+    """
+    values = RunConfig().to_dict()
+    for layer in (file_values or {}, *overrides):
+        _build(RunConfig, layer, "")  # names an unknown key before anything merges
+        values = _merge(values, layer)
+    return _build(RunConfig, values, "").validate()

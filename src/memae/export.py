@@ -1,0 +1,146 @@
+"""Export a fitted detector to ONNX: raw input in, anomaly score per sample out.
+
+The exported graph does what :meth:`MemAEDetector.decision_function` does:
+standardise with the training statistics (baked in as constants), run the
+autoencoder, and average the squared error over every element of a sample.
+Its input ``input`` has a dynamic batch axis; its outputs are ``score``
+``(batch,)`` and, on request, ``reconstruction`` (same shape as the input, in
+the input's units). The threshold and the input description travel in the
+model's metadata (``memae.threshold``, ``memae.input_shape``,
+``memae.input_spec``), so onnxruntime alone can score and flag samples; see
+``docs/export.md``.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+import memae
+
+__all__ = ["EXPORTERS", "ScoringGraph", "check_onnx", "export_onnx"]
+
+EXPORTERS = ("dynamo", "legacy")
+INPUT_NAME = "input"
+
+
+class ScoringGraph(nn.Module):
+    """``x -> (x - mean) / std -> autoencoder -> mean squared error per sample``.
+
+    Parameters
+    ----------
+    model:
+        The trained autoencoder (in eval mode).
+    mean, std:
+        The detector's scaling statistics, broadcastable to one sample; ``None``
+        when the detector does not standardise.
+    with_reconstruction:
+        Also return the reconstruction, mapped back to the input's units.
+    """
+
+    def __init__(self, model: nn.Module, mean: np.ndarray | None, std: np.ndarray | None,
+                 with_reconstruction: bool = False) -> None:
+        super().__init__()
+        self.model = model.eval()
+        scale = mean is not None
+        self.register_buffer("mean", torch.as_tensor(mean if scale else 0.0, dtype=torch.float32))
+        self.register_buffer("std", torch.as_tensor(std if scale else 1.0, dtype=torch.float32))
+        self.with_reconstruction = with_reconstruction
+
+    def forward(self, x: Tensor) -> Tensor | tuple[Tensor, Tensor]:
+        xs = (x - self.mean) / self.std
+        reconstruction = self.model(xs).reconstruction
+        score = ((reconstruction - xs) ** 2).flatten(1).mean(dim=1)  # (batch,)
+        if not self.with_reconstruction:
+            return score
+        return score, reconstruction * self.std + self.mean
+
+
+def _metadata(detector: Any, input_spec: dict[str, Any] | None) -> dict[str, str]:
+    return {
+        "memae.version": memae.__version__,
+        "memae.model": detector.model_name_,
+        "memae.threshold": repr(float(detector.threshold_)),
+        "memae.input_shape": json.dumps(list(detector.input_shape_)),
+        "memae.input_spec": json.dumps(input_spec or {}),
+    }
+
+
+def export_onnx(detector: Any, path: str | os.PathLike[str], *,
+                with_reconstruction: bool = False, exporter: str = "dynamo",
+                input_spec: dict[str, Any] | None = None,
+                opset_version: int | None = None) -> Path:
+    """Write ``detector`` as an ONNX scoring graph to ``path``.
+
+    Parameters
+    ----------
+    detector:
+        A fitted :class:`memae.MemAEDetector`.
+    path:
+        The ``.onnx`` file to write (one file; weights are embedded).
+    with_reconstruction:
+        Add the ``reconstruction`` output.
+    exporter:
+        ``"dynamo"`` (``torch.export``-based, PyTorch's default; needs
+        ``onnxscript``) or ``"legacy"`` (TorchScript tracing; deprecated by
+        PyTorch but quick). Both give scores within 1e-6 of PyTorch here.
+    input_spec:
+        How to read data for this model (``input.json``), stored as metadata.
+    opset_version:
+        ONNX opset; ``None`` lets the exporter choose.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    if not hasattr(detector, "model_"):
+        raise ValueError("this detector is not fitted; fit or load it before exporting.")
+    if exporter not in EXPORTERS:
+        raise ValueError(f"exporter must be one of {EXPORTERS}, got {exporter!r}.")
+    try:
+        import onnx
+    except ImportError as error:
+        raise ImportError("ONNX export needs onnx: pip install 'memae[onnx]'") from error
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    model = copy.deepcopy(detector.model_).cpu()
+    graph = ScoringGraph(model, detector.scale_mean_, detector.scale_std_, with_reconstruction)
+    example = torch.zeros((2, *detector.input_shape_), dtype=torch.float32)
+    outputs = ["score", "reconstruction"] if with_reconstruction else ["score"]
+    options: dict[str, Any] = {"input_names": [INPUT_NAME], "output_names": outputs,
+                               "opset_version": opset_version}
+    if exporter == "dynamo":
+        options.update(dynamo=True, external_data=False, verbose=False,
+                       dynamic_shapes=({0: torch.export.Dim("batch")},))
+    else:
+        options.update(dynamo=False, dynamic_axes={name: {0: "batch"}
+                                                   for name in [INPUT_NAME, *outputs]})
+    with warnings.catch_warnings():
+        # The legacy tracer warns about itself and about Python ints in shapes;
+        # the batch axis stays dynamic (tested), every other size is fixed by training.
+        warnings.simplefilter("ignore")
+        torch.onnx.export(graph, (example,), str(path), **options)
+    proto = onnx.load(str(path))
+    onnx.helper.set_model_props(proto, _metadata(detector, input_spec))
+    onnx.save(proto, str(path))
+    return path
+
+
+def check_onnx(detector: Any, path: str | os.PathLike[str], X: np.ndarray) -> float:
+    """Largest absolute difference between onnxruntime's and PyTorch's scores of ``X``."""
+    try:
+        import onnxruntime as ort
+    except ImportError as error:
+        raise ImportError("checking an ONNX file needs onnxruntime: "
+                          "pip install 'memae[onnx]'") from error
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    (onnx_scores, *_) = session.run(None, {INPUT_NAME: np.asarray(X, dtype=np.float32)})
+    return float(np.abs(onnx_scores - detector.decision_function(X)).max())

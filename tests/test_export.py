@@ -1,0 +1,93 @@
+"""ONNX export: scores within 1e-4 of PyTorch for any batch size, with onnxruntime alone."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from memae import MemAEDetector
+from memae.cli import main
+from memae.export import export_onnx
+from tests.conftest import FAST
+
+ort = pytest.importorskip("onnxruntime", reason="pip install 'memae[onnx]'")
+pytest.importorskip("onnx", reason="pip install 'memae[onnx]'")
+
+PARITY = 1e-4
+
+
+@pytest.fixture(scope="module")
+def tabular() -> tuple[MemAEDetector, np.ndarray]:
+    rng = np.random.default_rng(0)
+    basis = rng.normal(size=(2, 8))
+    train = (rng.normal(size=(200, 2)) @ basis).astype(np.float32)
+    X_test = rng.normal(size=(60, 8)).astype(np.float32) * 2
+    # Shift and stretch the features so standardisation matters to the scores.
+    shift = np.linspace(-50, 50, train.shape[1], dtype=np.float32)
+    detector = MemAEDetector(**{**FAST, "epochs": 5}, memory_size=12).fit(train * 3 + shift)
+    return detector, X_test * 3 + shift
+
+
+@pytest.fixture(scope="module")
+def images() -> tuple[MemAEDetector, np.ndarray]:
+    X = np.random.default_rng(0).random((40, 3, 12, 10)).astype(np.float32)
+    detector = MemAEDetector(**{**FAST, "epochs": 2}, model="conv2d", memory_size=10,
+                             model_params={"channels": (4, 8), "kernel_sizes": (3, 3),
+                                           "strides": (2, 2), "decoder_kernel_sizes": (3, 3)})
+    return detector.fit(X), X
+
+
+def onnx_scores(path: Path, X: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """The documented way to score with onnxruntime alone (docs/export.md)."""
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    threshold = float(session.get_modelmeta().custom_metadata_map["memae.threshold"])
+    (scores,) = session.run(["score"], {"input": X.astype(np.float32)})
+    return scores, (scores > threshold).astype(int), threshold
+
+
+def test_tabular_parity_for_any_batch_size(tabular, tmp_path: Path) -> None:
+    # The legacy exporter here, the default (dynamo) one in the image test: both covered.
+    detector, X = tabular
+    path = export_onnx(detector, tmp_path / "m.onnx", exporter="legacy")
+    for batch in (1, 7, len(X)):
+        scores, labels, threshold = onnx_scores(path, X[:batch])
+        reference = detector.decision_function(X[:batch])
+        assert scores.shape == (batch,)
+        assert np.abs(scores - reference).max() <= PARITY
+        assert threshold == detector.threshold_
+        np.testing.assert_array_equal(labels[reference != threshold],
+                                      detector.predict(X[:batch])[reference != threshold])
+
+
+def test_image_parity_with_reconstruction(images, tmp_path: Path) -> None:
+    detector, X = images
+    path = export_onnx(detector, tmp_path / "img.onnx", with_reconstruction=True,
+                       input_spec={"kind": "images", "color": "rgb"})
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    assert [o.name for o in session.get_outputs()] == ["score", "reconstruction"]
+    scores, reconstruction = session.run(None, {"input": X[:5]})
+    assert np.abs(scores - detector.decision_function(X[:5])).max() <= PARITY
+    assert np.abs(reconstruction - detector.reconstruct(X[:5])).max() <= PARITY
+    meta = session.get_modelmeta().custom_metadata_map
+    assert json.loads(meta["memae.input_shape"]) == [3, 12, 10]
+    assert json.loads(meta["memae.input_spec"])["color"] == "rgb"
+
+
+def test_cli_export_checks_parity(tabular, tmp_path: Path, capsys) -> None:
+    detector, X = tabular
+    detector.save(tmp_path / "model.safetensors")
+    assert main(["export", str(tmp_path / "model.safetensors"), "--exporter", "legacy"]) == 0
+    assert "max |score difference| vs PyTorch" in capsys.readouterr().out
+    scores, _, _ = onnx_scores(tmp_path / "model.onnx", X)
+    assert np.abs(scores - detector.decision_function(X)).max() <= PARITY
+
+
+def test_export_refuses_an_unfitted_detector(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="not fitted"):
+        export_onnx(MemAEDetector(), tmp_path / "x.onnx")
+    with pytest.raises(ValueError, match="exporter must be one of"):
+        export_onnx(MemAEDetector(**FAST).fit(np.zeros((4, 2))), tmp_path / "x.onnx",
+                    exporter="tf")
