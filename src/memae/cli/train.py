@@ -18,6 +18,7 @@ from memae.cli.common import add_common_options, set_threads, show_progress
 from memae.config import RunConfig, load_config_file, parse_assignment, resolve_config
 from memae.data.inputs import detect_kind, fit_inputs
 from memae.detector import MemAEDetector
+from memae.distributed import end_process_group, init_from_env, launched_by_torchrun
 from memae.metrics import anomaly_metrics
 from memae.run_dir import RunDir
 
@@ -73,6 +74,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="any config key, e.g. --set detector.model_params.latent_dim=4")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing run")
+    parser.add_argument("--resume", default=None, metavar="RUN_DIR",
+                        help="continue an interrupted run from its config.yaml and its last "
+                             "per-epoch checkpoint (no other training options)")
     add_common_options(parser)
     parser.set_defaults(handler=handle)
 
@@ -103,23 +107,63 @@ def build_config(args: argparse.Namespace) -> RunConfig:
     return config
 
 
+def resume_config(args: argparse.Namespace) -> RunConfig:
+    """The saved ``config.yaml`` of ``--resume RUN_DIR``; other options are refused."""
+    given = [f"--{dest.replace('_', '-')}" for dest in FLAG_KEYS if getattr(args, dest, None)
+             is not None and dest != "threads"]
+    given += ["--config"] * (args.config is not None) + ["--set"] * bool(args.set)
+    if given:
+        raise ValueError(f"--resume continues a run with its saved config.yaml; drop {given}.")
+    run = RunDir(Path(args.resume).expanduser().resolve())
+    if not run.config.is_file():
+        raise FileNotFoundError(f"{str(run.root)!r} has no {RunDir.CONFIG}; --resume takes the "
+                                "--out folder of an interrupted `memae train`.")
+    config = resolve_config(load_config_file(run.config))
+    config.output.run_dir = str(run.root)
+    if args.threads is not None:
+        config.threads = args.threads
+    return config
+
+
 def handle(args: argparse.Namespace) -> int:
-    config = build_config(args)
+    resume = args.resume is not None
+    config = resume_config(args) if resume else build_config(args)
     set_threads(config.threads)
     progress = show_progress(args)
     detect_kind(config.data.path, config.data.format)  # a wrong --data fails before any write
     RunDir(Path(config.output.run_dir)).inside(config.output.scores, "output.scores")
     RunDir(Path(config.output.run_dir)).inside(config.output.report, "output.report")
-    run = RunDir.create(config.output.run_dir, overwrite=args.overwrite)
-    config.save(run.config)
-
     data = config.data
+    # Read (and so check) the data before creating anything: a bad file leaves no run behind.
     inputs, spec = fit_inputs(
         data.path, format=data.format, label_col=data.label_col, ignore_cols=data.ignore_cols,
         categorical_cols=data.categorical_cols, image_size=data.image_size, color=data.color,
         classes=data.classes, normal_labels=data.normal_labels, progress=progress)
+    if not resume and RunDir(Path(config.output.run_dir)).model.exists() and not args.overwrite:
+        RunDir.create(config.output.run_dir)  # every rank refuses before any waits on rank 0
+    rank = 0
+    if launched_by_torchrun():
+        rank, _, device = init_from_env()
+        config.detector.device = str(device)
+    try:
+        return _train(config, inputs, spec, args, resume, rank, progress)
+    finally:
+        if launched_by_torchrun():
+            end_process_group()
+
+
+def _train(config: RunConfig, inputs: Any, spec: Any, args: argparse.Namespace, resume: bool,
+           rank: int, progress: bool) -> int:
+    run = RunDir(Path(config.output.run_dir))
+    if rank == 0 and not resume:
+        run = RunDir.create(config.output.run_dir, overwrite=args.overwrite)
+        config.save(run.config)
     logger.info("training on %d samples of shape %s", len(inputs.X), inputs.X.shape[1:])
-    detector = MemAEDetector(**asdict(config.detector), verbose=progress).fit(inputs.X)
+    # Checkpoints every epoch; rank 0 alone writes them in a data-parallel run.
+    detector = MemAEDetector(**asdict(config.detector), verbose=progress and rank == 0).fit(
+        inputs.X, checkpoint_dir=run.checkpoints, resume=resume)
+    if rank != 0:
+        return 0
 
     detector.save(run.model)
     run.write_json(RunDir.INPUT, spec.to_dict())

@@ -40,6 +40,18 @@ def wrap_data_parallel(model: nn.Module, device: torch.device) -> nn.Module:
     return nn.parallel.DistributedDataParallel(model, device_ids=device_ids)
 
 
+def launched_by_torchrun() -> bool:
+    """Whether this process is one of several started by ``torchrun``."""
+    return int(os.environ.get("WORLD_SIZE", "1")) > 1
+
+
+def end_process_group() -> None:
+    """Wait for every rank, then leave the process group (if one was joined)."""
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
+
+
 def init_from_env(backend: str | None = None) -> tuple[int, int, torch.device]:
     """Join the process group ``torchrun`` describes in the environment.
 

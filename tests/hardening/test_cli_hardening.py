@@ -1,0 +1,151 @@
+"""The command line under faults: SIGKILL then --resume, hostile files, escaping paths."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from memae import MemAEDetector
+from memae.checkpoint import CHECKPOINT_NAME, load_checkpoint
+from memae.cli import main
+from memae.run_dir import RunDir
+
+SRC = Path(__file__).resolve().parents[2] / "src"
+FLAGS = ["--epochs", "6", "--batch-size", "16", "--seed", "3", "--learning-rate", "0.003",
+         "--quiet"]
+
+
+@pytest.fixture(scope="module")
+def table(tmp_path_factory) -> Path:
+    rng = np.random.default_rng(7)
+    X = (rng.normal(size=(600, 3)) @ rng.normal(size=(3, 8))).astype(np.float32)
+    path = tmp_path_factory.mktemp("data") / "X.csv"
+    np.savetxt(path, X, delimiter=",", header=",".join(f"f{j}" for j in range(8)),
+               comments="", fmt="%.9g")
+    return path
+
+
+def test_cli_sigkill_then_resume_equals_an_uninterrupted_run(table: Path, tmp_path: Path,
+                                                             capsys) -> None:
+    run = tmp_path / "run"
+    env = {**os.environ, "PYTHONPATH": str(SRC), "OMP_NUM_THREADS": "1"}
+    victim = subprocess.Popen([sys.executable, "-m", "memae", "train", "--data", str(table),
+                               "--out", str(run), *FLAGS], env=env, stderr=subprocess.PIPE)
+    checkpoint = run / RunDir.CHECKPOINTS / CHECKPOINT_NAME
+    deadline = time.monotonic() + 120
+    while not checkpoint.exists():
+        assert victim.poll() is None, victim.stderr.read().decode()
+        assert time.monotonic() < deadline, "no checkpoint within 120 s"
+        time.sleep(0.01)
+    victim.send_signal(signal.SIGKILL)
+    victim.wait(timeout=30)
+    assert not load_checkpoint(checkpoint)[0].finished
+    assert not (run / RunDir.MODEL).exists()
+
+    assert main(["train", "--resume", str(run), "--quiet"]) == 0
+    assert main(["train", "--data", str(table), "--out", str(tmp_path / "whole"), *FLAGS]) == 0
+    resumed = MemAEDetector.load(run / RunDir.MODEL)
+    whole = MemAEDetector.load(tmp_path / "whole" / RunDir.MODEL)
+    np.testing.assert_array_equal(resumed.decision_scores_, whole.decision_scores_)
+    assert resumed.threshold_ == whole.threshold_
+    history = [json.loads((r / RunDir.HISTORY).read_text()) for r in (run, tmp_path / "whole")]
+    assert history[0]["train_loss"] == history[1]["train_loss"]
+
+
+def test_resume_refuses_training_options_and_missing_runs(tmp_path: Path, capsys) -> None:
+    assert main(["train", "--resume", str(tmp_path), "--epochs", "3"]) == 2
+    assert "drop ['--epochs']" in capsys.readouterr().err
+    assert main(["train", "--resume", str(tmp_path / "nothing")]) == 2
+    assert "has no config.yaml" in capsys.readouterr().err
+
+
+CLI_SETTINGS = settings(max_examples=20, deadline=None,
+                        suppress_health_check=[HealthCheck.function_scoped_fixture])
+SUFFIXES = st.sampled_from([".csv", ".npy", ".npz", ".parquet", ".png", ""])
+
+
+def _one_line_error(capsys) -> str:
+    err = capsys.readouterr().err
+    assert err.startswith("memae: error:") and "Traceback" not in err, err
+    assert len(err.strip().splitlines()) == 1, err
+    return err
+
+
+@CLI_SETTINGS
+@given(content=st.binary(max_size=200), suffix=SUFFIXES)
+def test_train_on_hostile_files_fails_in_one_line_and_writes_nothing(
+        tmp_path: Path, capsys, content: bytes, suffix: str) -> None:
+    data = tmp_path / f"data{suffix}"
+    data.write_bytes(content)
+    run = tmp_path / "run"
+    code = main(["train", "--data", str(data), "--out", str(run), "--epochs", "1", "--quiet",
+                 "--overwrite"])
+    if code == 0:  # a few random bytes can make a valid one-column CSV
+        assert (run / RunDir.MODEL).is_file()
+        return
+    assert code == 2
+    _one_line_error(capsys)
+    assert not run.exists()
+
+
+@pytest.fixture(scope="module")
+def trained_run(table: Path, tmp_path_factory) -> Path:
+    run = tmp_path_factory.mktemp("trained") / "run"
+    assert main(["train", "--data", str(table), "--out", str(run), "--epochs", "1",
+                 "--quiet"]) == 0
+    return run
+
+
+@CLI_SETTINGS
+@given(content=st.binary(max_size=300), suffix=SUFFIXES)
+def test_scoring_hostile_files_fails_in_one_line_without_partial_output(
+        trained_run: Path, tmp_path: Path, capsys, content: bytes, suffix: str) -> None:
+    data = tmp_path / f"data{suffix}"
+    data.write_bytes(content)
+    out = tmp_path / "scores.csv"
+    code = main(["score", str(trained_run), str(data), "--out", str(out), "--quiet"])
+    if code == 0:
+        assert out.is_file()
+        out.unlink()
+        return
+    assert code == 2
+    _one_line_error(capsys)
+    assert not out.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "pickle"])
+def test_scoring_with_a_corrupt_model_is_one_line(trained_run: Path, table: Path,
+                                                  tmp_path: Path, capsys, damage: str) -> None:
+    model = tmp_path / "model.safetensors"
+    raw = (trained_run / RunDir.MODEL).read_bytes()
+    model.write_bytes({"truncate": raw[:len(raw) // 2], "garbage": os.urandom(512),
+                       "pickle": b"\x80\x04\x95" + raw[3:200]}[damage])
+    out = tmp_path / "scores.csv"
+    assert main(["score", str(model), str(table), "--out", str(out), "--quiet"]) == 2
+    _one_line_error(capsys)
+    assert not out.exists()
+
+
+@settings(max_examples=50, deadline=None)
+@given(name=st.one_of(
+    st.lists(st.sampled_from(["..", ".", "a", "b"]), min_size=1, max_size=5).map("/".join),
+    st.text(alphabet="./ab", min_size=1, max_size=8).map(lambda t: "/" + t)))
+def test_run_dir_names_never_leave_the_run(tmp_path_factory, name: str) -> None:
+    root = tmp_path_factory.getbasetemp() / "runs" / "r"
+    try:
+        target = RunDir(root).inside(name, "output.report")
+    except ValueError as error:
+        assert "output.report" in str(error)
+        return
+    assert target == root.resolve() or root.resolve() in target.parents
