@@ -1,8 +1,7 @@
-"""Two-process DDP training (gloo, 127.0.0.1) matches single-process training."""
+"""``torchrun --nproc_per_node=2 -m memae train`` (gloo, 127.0.0.1) matches one process."""
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import subprocess
@@ -14,6 +13,9 @@ import pytest
 import torch
 
 from memae import MemAEDetector
+from memae.checkpoint import CHECKPOINT_NAME, load_checkpoint
+from memae.cli import main
+from memae.run_dir import RunDir
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 # The default mlp has no batch norm, so both runs compute the same function;
@@ -21,8 +23,9 @@ SRC = Path(__file__).resolve().parents[2] / "src"
 # (shrink_threshold=0): hard shrinkage is discontinuous at the threshold and
 # turns float round-off into ~3e-4 weight differences after 35 steps (measured,
 # docs/hardening.md), which would say nothing about the sharding logic.
-PARAMS = {"epochs": 5, "batch_size": 32, "random_state": 0, "validation_fraction": 0.1,
-          "patience": None, "learning_rate": 3e-3, "device": "cpu", "shrink_threshold": 0.0}
+FLAGS = ["--epochs", "5", "--batch-size", "32", "--seed", "0", "--learning-rate", "0.003",
+         "--device", "cpu", "--shrink-threshold", "0", "--set", "detector.patience=null",
+         "--set", "detector.validation_fraction=0.1", "--quiet"]
 # Same data order and the same averaged gradient: only float summation order
 # differs (two partial batch sums averaged by all-reduce instead of one sum).
 # Measured: max |weight difference| 9e-8 (float32 rounding of O(1) weights),
@@ -43,20 +46,21 @@ def test_two_process_ddp_matches_one_process(tmp_path: Path) -> None:
     # 225 rows: 203 trained on, so the last global batch is odd (11) and the
     # ranks get 6 and 5 samples; the loss weighting keeps the gradient exact.
     X = (rng.normal(size=(225, 3)) @ rng.normal(size=(3, 10))).astype(np.float32)
-    np.save(tmp_path / "X.npy", X)
-    out = tmp_path / "ddp.safetensors"
+    data = tmp_path / "X.csv"
+    np.savetxt(data, X, delimiter=",", header=",".join(f"f{j}" for j in range(10)),
+               comments="", fmt="%.9g")
     env = {**os.environ, "PYTHONPATH": str(SRC), "OMP_NUM_THREADS": "1",
            "GLOO_SOCKET_IFNAME": "lo"}
     command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2",
                "--nnodes=1", "--master_addr=127.0.0.1", f"--master_port={_free_port()}",
-               "-m", "memae.distributed", "--data", str(tmp_path / "X.npy"), "--out", str(out),
-               "--params", json.dumps(PARAMS), "--backend", "gloo",
-               "--checkpoint-dir", str(tmp_path / "run")]
+               "-m", "memae", "train", "--data", str(data), "--out", str(tmp_path / "ddp"),
+               *FLAGS]
     done = subprocess.run(command, env=env, capture_output=True, timeout=240)
     assert done.returncode == 0, done.stderr.decode()[-3000:]
+    assert main(["train", "--data", str(data), "--out", str(tmp_path / "one"), *FLAGS]) == 0
 
-    ddp = MemAEDetector.load(out)
-    single = MemAEDetector(**PARAMS).fit(X)
+    ddp = MemAEDetector.load(tmp_path / "ddp" / RunDir.MODEL)
+    single = MemAEDetector.load(tmp_path / "one" / RunDir.MODEL)
     assert ddp.history_.best_epoch == single.history_.best_epoch == 5
     np.testing.assert_allclose(ddp.history_.train_loss, single.history_.train_loss, rtol=1e-6)
     for key, value in single.model_.state_dict().items():
@@ -65,4 +69,6 @@ def test_two_process_ddp_matches_one_process(tmp_path: Path) -> None:
     np.testing.assert_allclose(ddp.decision_function(X), single.decision_function(X),
                                rtol=2e-5)
     # Rank 0 alone wrote the checkpoint, and it is the finished run.
-    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == ["checkpoint.safetensors"]
+    checkpoints = tmp_path / "ddp" / RunDir.CHECKPOINTS
+    assert [p.name for p in checkpoints.iterdir()] == [CHECKPOINT_NAME]
+    assert load_checkpoint(checkpoints / CHECKPOINT_NAME)[0].finished

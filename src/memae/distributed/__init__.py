@@ -13,7 +13,8 @@ rank 0's running statistics broadcast to the others); ``SyncBatchNorm`` does
 not run on the CPU/gloo backend. Models without batch norm (the default
 ``mlp``) match single-process training closely; see docs/hardening.md.
 
-The command line is :mod:`memae.distributed.__main__`.
+Launch: ``torchrun --nproc_per_node=2 -m memae train --data X.csv --out RUN ...``
+(``memae train`` joins the process group when ``torchrun`` started it).
 """
 
 from __future__ import annotations
