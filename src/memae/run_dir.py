@@ -10,7 +10,7 @@
       metrics.json         threshold, fit time, and in-sample metrics when labels exist
       scores.csv (+.json)  written by ``memae score`` by default (OutputConfig.scores)
       report/              written by ``memae report`` (OutputConfig.report)
-      checkpoints/         reserved for per-epoch checkpoints (resumable training)
+      checkpoints/         the per-epoch training checkpoint (``memae train --resume``)
 
 Every file is data (YAML, JSON, CSV, safetensors, PNG, HTML); nothing is
 pickled. Names that come from a configuration file are resolved with

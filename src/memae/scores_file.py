@@ -12,11 +12,14 @@ from __future__ import annotations
 import csv
 import json
 import os
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from memae.run_dir import write_json_atomic
 
 __all__ = ["column", "read_scores", "read_sidecar", "sidecar_path", "write_scores"]
 
@@ -33,14 +36,22 @@ def write_scores(path: str | os.PathLike[str], ids: Sequence[str], scores: np.nd
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     header = ["id", "score", "anomaly"] + ([] if labels is None else ["label"])
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(header)
-        for i, (name, score, flag) in enumerate(zip(ids, scores, anomaly, strict=True)):
-            row = [name, repr(float(score)), int(flag)]
-            writer.writerow(row if labels is None else [*row, int(labels[i])])
+    # Through a temporary file and a rename: a crash mid-write leaves no partial CSV.
+    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", newline="", encoding="utf-8") as out:
+            writer = csv.writer(out)
+            writer.writerow(header)
+            for i, (name, score, flag) in enumerate(zip(ids, scores, anomaly, strict=True)):
+                row = [name, repr(float(score)), int(flag)]
+                writer.writerow(row if labels is None else [*row, int(labels[i])])
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; scores are shareable records
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
     if meta is not None:
-        sidecar_path(path).write_text(json.dumps(meta, indent=2), encoding="utf-8")
+        write_json_atomic(sidecar_path(path), meta)
     return path
 
 

@@ -42,7 +42,9 @@ def run(tables: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> 
 
 def test_train_writes_the_run_directory(run: Path) -> None:
     assert sorted(p.name for p in run.iterdir()) == [
-        "config.yaml", "history.json", "input.json", "metrics.json", "model.safetensors"]
+        "checkpoints", "config.yaml", "history.json", "input.json", "metrics.json",
+        "model.safetensors"]
+    assert [p.name for p in (run / "checkpoints").iterdir()] == ["checkpoint.safetensors"]
     config = yaml.safe_load((run / "config.yaml").read_text())
     assert config["detector"]["epochs"] == 30          # the flag beat the file's 60
     assert config["detector"]["patience"] == 5         # --set
