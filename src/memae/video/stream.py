@@ -54,11 +54,14 @@ def open_clip(path: str | Path) -> VideoClip:
 
 
 def iter_images(clip: VideoClip) -> Iterator[Image.Image]:
-    """Decode the frames of ``clip`` in order, one at a time, as PIL images."""
+    """Decode the frames of ``clip`` in order, one at a time, as PIL images.
+
+    Image files are yielded unloaded, so a consumer can still ask for a reduced JPEG
+    decode (``Image.draft``); each image is closed once the next one is requested.
+    """
     if isinstance(clip.source, tuple):
         for file in clip.source:
             with Image.open(file) as image:
-                image.load()
                 yield image
         return
     av = _import_av()
