@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import memae
 
 # Module names under memae.cli, in the order ``memae --help`` lists them.
-SUBCOMMANDS: tuple[str, ...] = ("demo", "benchmark")
+SUBCOMMANDS: tuple[str, ...] = ("demo", "benchmark", "score-video")
 
 USER_ERRORS = (ValueError, TypeError, FileNotFoundError, NotADirectoryError,
                PermissionError, ImportError)
