@@ -101,8 +101,10 @@ def evaluate_mode(
     """Score labelled test ``clips`` in ``mode`` (``"sliding"`` or ``"fast"``) and evaluate.
 
     Frames per second count decoding, preprocessing and the model, over all test frames.
-    ``masks`` maps a clip's position ``k`` to its name in the mask archive: it is keyed by
-    clip name, e.g. ``{"Test001": ...}`` for Ped2 clip ``01``, via :func:`ped2_mask_name`.
+    ``masks`` holds boolean ``(T, H, W)`` pixel masks keyed by UCSD clip name
+    (``"Test001"``), as :func:`memae.video.load_pixel_masks` returns them; a clip named
+    ``"01"`` is looked up as ``"Test001"`` (:func:`ped2_mask_name`). Without masks the
+    pixel AUROC is ``None``.
     """
     config = video_model.config
     if mode not in ("sliding", "fast"):
