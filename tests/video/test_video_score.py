@@ -1,6 +1,8 @@
 """Frame scores from clips: the window-to-frame mapping, both modes, streaming, smoothing."""
 
+import itertools
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -8,7 +10,7 @@ import torch
 from torch import nn
 
 from memae.models import AutoEncoderOutput
-from memae.video import clip_starts
+from memae.video import ClipDataset, clip_starts, discover_clips, iter_frames
 from memae.video.config import video_config
 from memae.video.score import score_frames, smooth_map
 
@@ -112,3 +114,13 @@ def test_reductions_of_a_local_anomaly() -> None:
     result = list(score_frames(ZeroModel(), frames, mean, keep_maps=True))[5]
     assert result.score == pytest.approx(9 / 100)
     assert result.map.shape == (10, 10) and result.map[3, 7] == pytest.approx(1.0)
+
+
+def test_streamed_ped2_frames_equal_training_frames(ped2_root: Path) -> None:
+    # Scoring must preprocess frames exactly as training did (including the reduced JPEG
+    # decode), or every test frame would carry a small, systematic shift.
+    clip = discover_clips(ped2_root, "testing")[0]
+    size = video_config("cpu").size
+    streamed = np.stack(list(itertools.islice(iter_frames(clip, size), 16)))
+    window = ClipDataset([clip], length=16, size=size, cache_frames=0)[0].frames[0].numpy()
+    np.testing.assert_array_equal(streamed, window)
