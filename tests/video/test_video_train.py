@@ -38,11 +38,13 @@ def test_synthetic_video_end_to_end_reaches_the_auc_floor(shapes_root: Path) -> 
     assert [len(s) for s in sliding.scores] == [40, 40, 40]
 
 
-def test_training_is_reproducible_from_the_seed(shapes_root: Path) -> None:
+def test_training_is_reproducible_from_the_seed_with_or_without_workers(
+    shapes_root: Path,
+) -> None:
     train = discover_clips(shapes_root, "training")
     config = video_config("cpu", **TINY)
     first = train_video_model(config, train, max_steps=2)
-    second = train_video_model(config, train, max_steps=2)
+    second = train_video_model(video_config("cpu", **TINY, num_workers=2), train, max_steps=2)
     for a, b in zip(first.model.state_dict().values(), second.model.state_dict().values(),
                     strict=True):
         torch.testing.assert_close(a, b)
