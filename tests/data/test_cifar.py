@@ -4,7 +4,6 @@ import io
 import os
 import pickle
 import tarfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -159,14 +158,11 @@ def test_malicious_pickle_is_refused_without_running(tmp_path: Path) -> None:
 
 
 def test_real_archive_two_test_classes(shared_data: Path) -> None:
-    start = time.perf_counter()
     images, labels, names = load_cifar10(
         shared_data / "cifar10", split="test", classes=["cat", "ship"]
     )
-    elapsed = time.perf_counter() - start
     assert images.shape == (2000, 32, 32, 3)
     assert np.bincount(labels, minlength=10).tolist() == [0, 0, 0, 1000, 0, 0, 0, 0, 1000, 0]
     assert names == list(CIFAR10_CLASSES)
     # JPEG copies of real photos: mean intensity lies well inside (0, 255).
     assert 80 < images.mean() < 160
-    assert elapsed < 20

@@ -1,6 +1,16 @@
-"""Video data for MemAE: clip discovery, labels, frame preprocessing, 16-frame cuboids."""
+"""Video MemAE: clip discovery, labels, preprocessing, training, frame scores, evaluation."""
 
+from memae.video.checkpoint import load_video_model, save_video_model
 from memae.video.clips import ClipDataset, ClipSample, clip_starts
+from memae.video.config import VIDEO_CONFIGS, VideoConfig, video_config
+from memae.video.evaluate import (
+    ModeResult,
+    evaluate_mode,
+    frame_auc,
+    minmax_normalize,
+    pixel_auc,
+    resize_masks,
+)
 from memae.video.frames import (
     VideoClip,
     count_video_frames,
@@ -18,29 +28,52 @@ from memae.video.labels import (
     read_m_ranges,
     read_mat_ranges,
 )
+from memae.video.score import FrameScore, score_frames, smooth_map
+from memae.video.stream import iter_frames, iter_images, open_clip
 from memae.video.synthetic import SyntheticVideos, make_synthetic_videos, write_frame_folders
+from memae.video.train import VideoModel, build_video_model, train_video_model
 from memae.video.transforms import FrameTransform, load_frame, to_signed_unit
 
 __all__ = [
     "ClipDataset",
     "ClipSample",
+    "FrameScore",
     "FrameTransform",
+    "ModeResult",
     "SyntheticVideos",
+    "VIDEO_CONFIGS",
     "VideoClip",
+    "VideoConfig",
+    "VideoModel",
+    "build_video_model",
     "clip_starts",
     "count_video_frames",
     "discover_clips",
+    "evaluate_mode",
+    "frame_auc",
     "frame_folder_clips",
     "frame_labels",
+    "iter_frames",
+    "iter_images",
     "load_frame",
     "load_npy_frame_labels",
     "load_pixel_masks",
+    "load_video_model",
     "make_synthetic_videos",
+    "minmax_normalize",
+    "open_clip",
     "parse_ucsd_m",
+    "pixel_auc",
     "ranges_to_labels",
     "read_m_ranges",
     "read_mat_ranges",
+    "resize_masks",
+    "save_video_model",
+    "score_frames",
+    "smooth_map",
     "to_signed_unit",
+    "train_video_model",
+    "video_config",
     "video_file_clips",
     "with_labels",
     "write_frame_folders",

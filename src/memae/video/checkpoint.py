@@ -1,0 +1,88 @@
+"""Save and load video models as data: one safetensors file with JSON metadata.
+
+Like :mod:`memae.persistence`, the weights are tensors and everything else (the
+:class:`~memae.video.config.VideoConfig` with input size, clip length, normalisation and
+score settings, the model spec and the training summary) is a JSON document in the
+safetensors header. Nothing is unpickled, so loading a file cannot run code.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import save_file
+
+import memae
+from memae.models import create_model
+from memae.video.config import VideoConfig
+from memae.video.train import VideoModel
+
+FORMAT_VERSION = 1
+METADATA_KEY = "memae_video"
+# How frames are normalised before the model sees them; recorded for readers of the file.
+NORMALIZATION = "grayscale, bilinear resize to size, uint8 [0, 255] -> float32 [-1, 1]"
+
+
+def save_video_model(video_model: VideoModel, path: str | Path) -> Path:
+    """Write ``video_model`` to ``path`` atomically (temporary file, then rename)."""
+    path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"path: {str(path)!r} is a directory; give a file name such as "
+                         "ped2.safetensors")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tensors = {k: v.detach().cpu().contiguous()
+               for k, v in video_model.model.state_dict().items()}
+    meta: dict[str, Any] = {
+        "format_version": FORMAT_VERSION,
+        "memae_version": memae.__version__,
+        "config": video_model.config.to_dict(),
+        "normalization": NORMALIZATION,
+        "model": video_model.model.spec(),
+        "training": video_model.training,
+    }
+    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(handle)
+    try:
+        save_file(tensors, tmp, metadata={METADATA_KEY: json.dumps(meta)})
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def load_video_model(path: str | Path, device: str = "cpu") -> VideoModel:
+    """Rebuild a :class:`VideoModel` saved by :func:`save_video_model`, in eval mode."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"model: no video model file at {str(path)!r}")
+    try:
+        with safe_open(str(path), framework="pt", device="cpu") as f:
+            header = f.metadata() or {}
+            tensors = {key: f.get_tensor(key) for key in f.keys()}  # noqa: SIM118
+    except (SafetensorError, OSError, ValueError) as error:
+        raise ValueError(f"model: {str(path)!r} is not a safetensors file: {error}") from error
+    if METADATA_KEY not in header:
+        raise ValueError(
+            f"model: {str(path)!r} is not a memae video model (no {METADATA_KEY!r} metadata); "
+            "write one with save_video_model or `memae benchmark ped2`"
+        )
+    meta = json.loads(header[METADATA_KEY])
+    if meta.get("format_version") != FORMAT_VERSION:
+        raise ValueError(
+            f"model: {str(path)!r} has video format version {meta.get('format_version')!r}; "
+            f"this memae reads version {FORMAT_VERSION}"
+        )
+    config = VideoConfig.from_dict(meta["config"])
+    model = create_model(config.model, **config.model_params)
+    try:
+        model.load_state_dict(tensors, strict=True)
+    except RuntimeError as error:
+        raise ValueError(f"model: {str(path)!r}: weights do not fit the stored config: "
+                         f"{error}") from error
+    return VideoModel(model.to(device).eval(), config, meta["training"])

@@ -1,0 +1,139 @@
+"""Frame- and pixel-level evaluation of a video model on labelled test clips.
+
+The protocol of Gong et al. (ICCV 2019) on UCSD Ped2: score every test frame, normalise
+the scores of each test video to [0, 1] (min-max within the video), pool the frames of all
+videos and report the ROC-AUC against the frame labels. Pixel-level AUROC, beyond the paper,
+pools the per-video min-max normalised anomaly maps of every test pixel against the UCSD
+pixel masks, at the model's input resolution (masks are resized to it).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from PIL import Image
+from sklearn.metrics import roc_auc_score
+
+from memae.video.frames import VideoClip
+from memae.video.score import score_frames
+from memae.video.stream import iter_frames
+from memae.video.train import VideoModel
+
+
+def minmax_normalize(scores: np.ndarray) -> np.ndarray:
+    """Map the scores of one video linearly onto [0, 1]; a constant video maps to 0."""
+    scores = np.asarray(scores, dtype=np.float64)
+    low, high = scores.min(), scores.max()
+    return np.zeros_like(scores) if high == low else (scores - low) / (high - low)
+
+
+def frame_auc(scores: Sequence[np.ndarray], labels: Sequence[np.ndarray],
+              normalize: bool = True) -> float:
+    """Pooled frame-level ROC-AUC over videos, with per-video min-max normalisation.
+
+    Parameters
+    ----------
+    scores, labels : sequences of numpy.ndarray
+        One score array and one boolean label array per video, of equal lengths.
+    normalize : bool, default True
+        Min-max normalise each video's scores first (the paper's protocol).
+    """
+    if len(scores) != len(labels):
+        raise ValueError(f"scores, labels: {len(scores)} score arrays for {len(labels)} videos")
+    for k, (s, y) in enumerate(zip(scores, labels, strict=True)):
+        if np.shape(s) != np.shape(y):
+            raise ValueError(f"scores[{k}]: shape {np.shape(s)} but labels {np.shape(y)}")
+    pooled = np.concatenate([minmax_normalize(s) if normalize else s for s in scores])
+    truth = np.concatenate(labels).astype(bool)
+    if truth.all() or not truth.any():
+        raise ValueError("labels: every pooled frame has the same label; AUC is undefined")
+    return float(roc_auc_score(truth, pooled))
+
+
+def resize_masks(masks: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Boolean masks ``(T, H, W)`` resized to ``size``: a pixel is abnormal when most of the
+    area it covers is (box resampling, threshold 0.5)."""
+    height, width = size
+    out = np.empty((len(masks), height, width), dtype=bool)
+    for t, mask in enumerate(masks):
+        image = Image.fromarray(mask.astype(np.uint8) * 255)
+        out[t] = np.asarray(image.resize((width, height), Image.Resampling.BOX)) >= 128
+    return out
+
+
+def pixel_auc(maps: Sequence[np.ndarray], masks: Sequence[np.ndarray]) -> float:
+    """Pooled pixel-level ROC-AUC of per-video min-max normalised maps against masks.
+
+    ``maps[k]`` and ``masks[k]`` are ``(T, H, W)`` of equal shape (see :func:`resize_masks`).
+    """
+    for k, (m, y) in enumerate(zip(maps, masks, strict=True)):
+        if m.shape != y.shape:
+            raise ValueError(f"maps[{k}]: shape {m.shape} but masks[{k}] {y.shape}")
+    pooled = np.concatenate([minmax_normalize(m).astype(np.float32).ravel() for m in maps])
+    truth = np.concatenate([y.ravel() for y in masks])
+    return float(roc_auc_score(truth, pooled))
+
+
+@dataclass
+class ModeResult:
+    """Evaluation of one scoring mode (sliding or fast)."""
+
+    mode: str
+    stride: int
+    frame_auc: float
+    pixel_auc: float | None
+    frames_per_second: float
+    scores: list[np.ndarray]
+
+
+def evaluate_mode(
+    video_model: VideoModel,
+    clips: Sequence[VideoClip],
+    mode: str,
+    masks: Mapping[str, np.ndarray] | None = None,
+    device: str | torch.device = "cpu",
+    batch_size: int = 16,
+) -> ModeResult:
+    """Score labelled test ``clips`` in ``mode`` (``"sliding"`` or ``"fast"``) and evaluate.
+
+    Frames per second count decoding, preprocessing and the model, over all test frames.
+    ``masks`` holds boolean ``(T, H, W)`` pixel masks keyed by UCSD clip name
+    (``"Test001"``), as :func:`memae.video.load_pixel_masks` returns them; a clip named
+    ``"01"`` is looked up as ``"Test001"`` (:func:`ped2_mask_name`). Without masks the
+    pixel AUROC is ``None``.
+    """
+    config = video_model.config
+    if mode not in ("sliding", "fast"):
+        raise ValueError(f"mode: got {mode!r}; expected 'sliding' or 'fast'")
+    unlabelled = [c.name for c in clips if c.labels is None]
+    if unlabelled:
+        raise ValueError(f"clips: {unlabelled[:5]} have no frame labels; attach them first")
+    stride = config.score_stride if mode == "sliding" else config.resolved_fast_stride
+    scores, maps, n_frames = [], [], 0
+    began = time.perf_counter()
+    for clip in clips:
+        frames = score_frames(video_model.model, iter_frames(clip, config.size), config,
+                              stride=stride, batch_size=batch_size, device=device,
+                              keep_maps=masks is not None)
+        results = list(frames)
+        scores.append(np.array([r.score for r in results]))
+        if masks is not None:
+            maps.append(np.stack([r.map for r in results]))
+        n_frames += clip.n_frames
+    seconds = time.perf_counter() - began
+    labels = [np.asarray(c.labels) for c in clips]
+    pixel = None
+    if masks is not None:
+        truth = [resize_masks(masks[ped2_mask_name(c.name)], config.size) for c in clips]
+        pixel = pixel_auc(maps, truth)
+    return ModeResult(mode, stride, frame_auc(scores, labels), pixel, n_frames / seconds,
+                      scores)
+
+
+def ped2_mask_name(clip_name: str) -> str:
+    """UCSD mask folder name of a clip: ``"01"`` -> ``"Test001"``; ``"Test001"`` unchanged."""
+    return f"Test{int(clip_name):03d}" if clip_name.isdigit() else clip_name

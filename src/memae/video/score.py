@@ -1,0 +1,183 @@
+"""Per-frame anomaly scores and error maps from clips, in one streaming pass.
+
+How clip reconstructions become frame scores (both modes, Gong et al. score frames by the
+reconstruction error of the cuboids that contain them):
+
+1. Windows of ``clip_length`` frames start every ``stride`` frames (0, stride, 2 stride,
+   ...), plus one window aligned to the last frame when the regular ones stop short of it
+   (:func:`memae.video.clip_starts`), so every frame is inside at least one window.
+2. Each window is reconstructed once; its squared error is kept per frame and pixel,
+   ``(T, H, W)``.
+3. A frame's error map is the mean of its error maps over all windows that contain it.
+   With the sliding mode (stride 1) an interior frame is averaged over ``clip_length``
+   windows; the first frame of a video lies in one window only, frame ``k < T`` in ``k + 1``
+   windows, and the last frames symmetrically. With the fast mode (stride = T) each frame
+   lies in exactly one window, except the frames shared by the end-aligned window.
+4. The map is box-smoothed (``smoothing`` px); the frame score is the mean of the raw map
+   (``reduction="mean"``, the paper) or the maximum of the smoothed map
+   (``"patch_max"``). The smoothed map is the pixel-level anomaly map.
+
+Frames are finished, and yielded, as soon as no later window can contain them, so memory
+stays bounded by a window span plus a batch of windows, whatever the video length.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Iterator
+from typing import NamedTuple
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from memae.models.autoencoder import MemAutoEncoder
+from memae.video.config import VideoConfig
+
+
+class FrameScore(NamedTuple):
+    """One scored frame: its 0-based index, its score and, on request, its anomaly map."""
+
+    index: int
+    score: float
+    map: np.ndarray | None  # (H, W) float32 box-smoothed squared error
+
+
+def smooth_map(error: torch.Tensor, window: int) -> torch.Tensor:
+    """Box average over ``window x window`` pixels of an ``(..., H, W)`` map, same size."""
+    if window == 1:
+        return error
+    lead = error.shape[:-2]
+    flat = error.reshape(-1, 1, *error.shape[-2:])
+    smoothed = F.avg_pool2d(flat, window, stride=1, padding=window // 2, count_include_pad=False)
+    return smoothed.reshape(*lead, *error.shape[-2:])
+
+
+@torch.no_grad()
+def window_errors(model: MemAutoEncoder, windows: torch.Tensor) -> torch.Tensor:
+    """Squared reconstruction error ``(B, T, H, W)`` of windows ``(B, 1, T, H, W)``."""
+    reconstruction = model(windows).reconstruction
+    return ((reconstruction - windows) ** 2).sum(dim=1)
+
+
+class _Accumulator:
+    """Running sums of per-frame error maps, for the frames some pending window covers."""
+
+    def __init__(self) -> None:
+        self.sums: dict[int, torch.Tensor] = {}
+        self.counts: dict[int, int] = {}
+
+    def add(self, indices: np.ndarray, errors: torch.Tensor) -> None:
+        for index, error in zip(indices.tolist(), errors, strict=True):
+            if index in self.sums:
+                self.sums[index] += error
+                self.counts[index] += 1
+            else:
+                self.sums[index] = error.clone()
+                self.counts[index] = 1
+
+    def pop_until(self, bound: int) -> Iterator[tuple[int, torch.Tensor]]:
+        """Yield, in order, and forget every frame with index below ``bound``."""
+        for index in sorted(i for i in self.sums if i < bound):
+            yield index, self.sums.pop(index) / self.counts.pop(index)
+
+
+def score_frames(
+    model: MemAutoEncoder,
+    frames: Iterable[np.ndarray],
+    config: VideoConfig,
+    stride: int | None = None,
+    batch_size: int = 16,
+    device: str | torch.device = "cpu",
+    keep_maps: bool = False,
+) -> Iterator[FrameScore]:
+    """Score a stream of preprocessed frames; yields one :class:`FrameScore` per frame.
+
+    Parameters
+    ----------
+    model : MemAutoEncoder
+        A trained video model (put in eval mode here).
+    frames : iterable of numpy.ndarray
+        float32 ``(H, W)`` frames in [-1, 1] at ``config.size``, in temporal order
+        (see :func:`memae.video.stream.iter_frames`). Consumed lazily.
+    config : VideoConfig
+        Clip length, frame step, smoothing and reduction.
+    stride : int, optional
+        Frames between window starts: ``config.score_stride`` (sliding) when omitted;
+        ``config.resolved_fast_stride`` gives the fast mode.
+    batch_size : int, default 16
+        Windows per forward pass.
+    device : str or torch.device, default "cpu"
+        Where the model runs.
+    keep_maps : bool, default False
+        Also return each frame's smoothed error map.
+
+    Raises
+    ------
+    ValueError
+        If the stream is shorter than one window span, or ``stride`` and
+        ``config.frame_step`` leave a frame outside every window's samples.
+    """
+    stride = config.score_stride if stride is None else stride
+    if stride < 1 or batch_size < 1:
+        raise ValueError(f"stride, batch_size: got {stride}, {batch_size}; expected >= 1")
+    model.eval()
+    span, step = config.span, config.frame_step
+    offsets = np.arange(0, span, step)
+    buffer: deque[np.ndarray] = deque(maxlen=span)
+    pending: list[tuple[int, np.ndarray]] = []  # (start, (T, H, W) frames)
+    accumulator = _Accumulator()
+    last_start, next_index = -1, 0
+
+    def flush() -> Iterator[FrameScore]:
+        batch = torch.from_numpy(np.stack([w for _, w in pending]))[:, None].to(device)
+        errors = window_errors(model, batch).cpu()
+        for (start, _), error in zip(pending, errors, strict=True):
+            accumulator.add(start + offsets, error)
+        bound = pending[-1][0] + 1  # later windows start after the last one flushed
+        pending.clear()
+        yield from finish(accumulator.pop_until(bound))
+
+    def finish(items: Iterable[tuple[int, torch.Tensor]]) -> Iterator[FrameScore]:
+        nonlocal next_index
+        for index, error in items:
+            if index != next_index:
+                raise ValueError(
+                    f"stride: frames {next_index}..{index - 1} fall between the samples of "
+                    f"every window (frame_step={step}, stride={stride}); lower the stride"
+                )
+            next_index = index + 1
+            yield _frame_score(index, error, config, keep_maps)
+
+    n_frames = 0
+    for n_frames, frame in enumerate(frames, start=1):
+        buffer.append(np.asarray(frame, dtype=np.float32))
+        start = n_frames - span
+        if start >= 0 and start % stride == 0:
+            pending.append((start, np.stack(list(buffer)[::step])))
+            last_start = start
+            if len(pending) == batch_size:
+                yield from flush()
+    if n_frames < span:
+        raise ValueError(
+            f"frames: the video has {n_frames} frames, fewer than one clip of {span} "
+            f"(clip_length={config.clip_length}, frame_step={step}); it cannot be scored"
+        )
+    if last_start != n_frames - span:  # the end-aligned window
+        pending.append((n_frames - span, np.stack(list(buffer)[::step])))
+    if pending:
+        yield from flush()
+    yield from finish(accumulator.pop_until(n_frames))
+    if next_index != n_frames:
+        raise ValueError(
+            f"stride: frames {next_index}..{n_frames - 1} fall between the samples of every "
+            f"window (frame_step={step}, stride={stride}); lower the stride"
+        )
+
+
+def _frame_score(index: int, error: torch.Tensor, config: VideoConfig,
+                 keep_maps: bool) -> FrameScore:
+    """Smooth a frame's mean error map and reduce it to the frame score."""
+    smoothed = smooth_map(error, config.smoothing)
+    score = float(error.mean()) if config.reduction == "mean" else float(smoothed.max())
+    return FrameScore(index, score, smoothed.numpy() if keep_maps else None)

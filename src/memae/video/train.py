@@ -1,0 +1,149 @@
+"""Train a video MemAE on clips of normal frames (Gong et al., ICCV 2019, Sec. 4.2).
+
+The objective is the paper's Eq. (10): the clip's mean squared reconstruction error plus
+``alpha`` times the entropy of the memory addressing weights, minimised with Adam.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader
+from tqdm.auto import tqdm
+
+from memae.models import MemAutoEncoder, create_model
+from memae.training import objective
+from memae.video.clips import ClipDataset
+from memae.video.config import VideoConfig
+from memae.video.frames import VideoClip
+from memae.video.score import smooth_map, window_errors
+
+logger = logging.getLogger(__name__)
+
+# Training windows used to calibrate the display scale of anomaly maps after training.
+N_REFERENCE_WINDOWS = 32
+
+
+@dataclass
+class VideoModel:
+    """A trained video model with the configuration that scores frames like it was trained.
+
+    Attributes
+    ----------
+    model : MemAutoEncoder
+        The network, in eval mode.
+    config : VideoConfig
+        Input size, clip length, normalisation and score settings.
+    training : dict
+        ``epoch_loss``, ``epoch_mse`` (per epoch), ``steps``, ``seconds``,
+        ``n_windows`` and ``map_scale`` (99.9th percentile of smoothed per-pixel errors on
+        training windows: the top of the colour scale of overlays).
+    """
+
+    model: MemAutoEncoder
+    config: VideoConfig
+    training: dict[str, Any] = field(default_factory=dict)
+
+
+def build_video_model(config: VideoConfig) -> MemAutoEncoder:
+    """The untrained network of ``config``, initialised from ``config.seed``."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(config.seed)
+        return create_model(config.model, **config.model_params)
+
+
+def train_video_model(
+    config: VideoConfig,
+    clips: Sequence[VideoClip],
+    *,
+    device: str | torch.device = "cpu",
+    max_steps: int | None = None,
+    progress: bool = False,
+) -> VideoModel:
+    """Train the model of ``config`` on windows of ``clips`` (all frames assumed normal).
+
+    Parameters
+    ----------
+    config : VideoConfig
+        Model, input size, clip sampling and optimiser settings.
+    clips : sequence of VideoClip
+        Training clips; each must be at least one window span long.
+    device : str or torch.device, default "cpu"
+        Where to train.
+    max_steps : int, optional
+        Stop after this many optimiser steps (smoke tests); ``None`` runs every epoch.
+    progress : bool, default False
+        Show a progress bar over batches.
+
+    Returns
+    -------
+    VideoModel
+        The trained model (eval mode) with its config and training summary.
+    """
+    if max_steps is not None and max_steps < 1:
+        raise ValueError(f"max_steps: got {max_steps}; expected a positive integer or None")
+    device = torch.device(device)
+    dataset = ClipDataset(clips, length=config.clip_length, stride=config.train_stride,
+                          step=config.frame_step, size=config.size,
+                          cache_frames=config.cache_frames)
+    model = build_video_model(config).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate,
+                                 weight_decay=config.weight_decay)
+    loader = DataLoader(dataset, batch_size=config.batch_size, shuffle=True,
+                        generator=torch.Generator().manual_seed(config.seed),
+                        num_workers=config.num_workers,
+                        persistent_workers=config.num_workers > 0)
+    summary: dict[str, Any] = {"epoch_loss": [], "epoch_mse": [], "n_windows": len(dataset)}
+    steps, began = 0, time.perf_counter()
+    total = config.epochs * len(loader) if max_steps is None else max_steps
+    bar = tqdm(total=total, desc="training", unit="batch", disable=not progress, leave=False)
+    for epoch in range(config.epochs):
+        model.train()
+        loss_sum = mse_sum = 0.0
+        seen = 0
+        for batch in loader:
+            x = batch.frames.to(device)
+            loss, mse = objective(model, x, config.entropy_weight)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            loss_sum += loss.item() * len(x)
+            mse_sum += mse.item() * len(x)
+            seen += len(x)
+            steps += 1
+            bar.update()
+            if max_steps is not None and steps >= max_steps:
+                break
+        summary["epoch_loss"].append(loss_sum / seen)
+        summary["epoch_mse"].append(mse_sum / seen)
+        if not math.isfinite(summary["epoch_loss"][-1]):
+            raise FloatingPointError(
+                f"training diverged at epoch {epoch + 1} (loss {summary['epoch_loss'][-1]}); "
+                "lower learning_rate"
+            )
+        logger.info("epoch %d/%d: loss %.5f, mse %.5f, %.0f s", epoch + 1, config.epochs,
+                    summary["epoch_loss"][-1], summary["epoch_mse"][-1],
+                    time.perf_counter() - began)
+        if max_steps is not None and steps >= max_steps:
+            break
+    bar.close()
+    model.eval()
+    summary.update(steps=steps, seconds=time.perf_counter() - began,
+                   map_scale=_map_scale(model, dataset, config, device))
+    return VideoModel(model, config, summary)
+
+
+def _map_scale(model: MemAutoEncoder, dataset: ClipDataset, config: VideoConfig,
+               device: torch.device) -> float:
+    """99.9th percentile of smoothed per-pixel errors on evenly spaced training windows."""
+    items = np.unique(np.linspace(0, len(dataset) - 1, N_REFERENCE_WINDOWS).astype(int))
+    windows = torch.stack([dataset[int(i)].frames for i in items]).to(device)
+    errors = torch.cat([window_errors(model, chunk) for chunk in windows.split(8)]).cpu()
+    return float(np.quantile(smooth_map(errors, config.smoothing).numpy(), 0.999))

@@ -1,0 +1,54 @@
+"""``memae benchmark ped2`` on a tiny Ped2-shaped layout (synthetic frames, ped2.mat)."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.io
+
+from memae.benchmarks import list_benchmarks
+from memae.benchmarks.ped2 import resolve_config
+from memae.cli import main
+from memae.video import make_synthetic_videos, write_frame_folders
+
+
+def ranges(labels: np.ndarray) -> np.ndarray:
+    """1-based inclusive [first; last] of the single abnormal run of ``labels``."""
+    where = np.flatnonzero(labels) + 1
+    return np.array([[where[0]], [where[-1]]], dtype=float)
+
+
+@pytest.fixture(scope="module")
+def fake_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    data = tmp_path_factory.mktemp("data")
+    videos = make_synthetic_videos(n_train=2, n_test=2, n_frames=24, seed=11)
+    write_frame_folders(videos, data / "ped2")
+    cells = np.empty((1, 2), dtype=object)
+    for k, labels in enumerate(videos.test_labels):
+        cells[0, k] = ranges(labels)
+    scipy.io.savemat(data / "ped2" / "ped2.mat", {"gt": cells})
+    return data
+
+
+def test_quick_benchmark_writes_json_and_markdown(fake_data: Path, tmp_path: Path) -> None:
+    assert "ped2" in list_benchmarks()
+    code = main(["--quiet", "benchmark", "ped2", "--quick", "--config", "cpu-ae",
+                 "--data-dir", str(fake_data), "--out", str(tmp_path)])
+    assert code == 0
+    record = json.loads((tmp_path / "ped2_quick.json").read_text())
+    assert [r["mode"] for r in record["rows"]] == ["sliding", "fast"]
+    assert all(0.0 <= r["frame_auc"] <= 1.0 and r["pixel_auc"] is None for r in record["rows"])
+    assert record["settings"]["config"]["model_params"]["memory"] is False
+    assert record["summary"]["paper_frame_auc"] == 0.917
+    assert record["summary"]["n_test_frames"] == 48
+    assert "| cpu-ae | 0 | sliding | 1 |" in (tmp_path / "ped2_quick.md").read_text()
+    assert (tmp_path / "ped2_cpu-ae_seed0.safetensors").is_file()
+
+
+def test_config_names() -> None:
+    assert resolve_config(None, 0, False)[0] == "cpu"
+    name, config = resolve_config("paper-nonspar", 3, False)
+    assert config.seed == 3 and config.model_params["shrink_threshold"] == 0.0
+    with pytest.raises(ValueError, match="--config: got 'gpu'"):
+        resolve_config("gpu", 0, False)

@@ -1,0 +1,87 @@
+"""``memae score-video``: frame folders and mp4 files, CSV rows, overlays."""
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from memae.cli import main
+from memae.video import discover_clips, make_synthetic_videos, write_frame_folders
+from memae.video.checkpoint import load_video_model, save_video_model
+from memae.video.config import video_config
+from memae.video.score import score_frames
+from memae.video.stream import iter_frames, open_clip
+from memae.video.train import train_video_model
+
+av = pytest.importorskip("av")
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    root = write_frame_folders(make_synthetic_videos(n_train=1, n_test=1, n_frames=30, seed=5),
+                               tmp_path_factory.mktemp("score_video"))
+    config = video_config("cpu", size=(32, 32), clip_length=8, smoothing=3,
+                          model_params={"channels": (4, 8, 8, 8), "memory_size": 50})
+    trained = train_video_model(config, discover_clips(root, "training"), max_steps=2)
+    return save_video_model(trained, root / "m.safetensors"), root
+
+
+def read_csv(path: Path) -> list[list[str]]:
+    with path.open() as handle:
+        return list(csv.reader(handle))
+
+
+def test_frame_folder_scores_equal_the_library_and_overlay_has_every_frame(
+    setup: tuple[Path, Path], tmp_path: Path
+) -> None:
+    model_path, root = setup
+    folder = root / "testing" / "frames" / "01"
+    out, overlay = tmp_path / "scores.csv", tmp_path / "overlay.mp4"
+    code = main(["score-video", str(folder), "--model", str(model_path), "--out", str(out),
+                 "--overlay", str(overlay)])
+    assert code == 0
+    rows = read_csv(out)
+    assert rows[0] == ["frame", "score"] and len(rows) == 31
+    loaded = load_video_model(model_path)
+    expected = [r.score for r in score_frames(loaded.model, iter_frames(open_clip(folder),
+                                                                         (32, 32)),
+                                              loaded.config)]
+    np.testing.assert_allclose([float(r[1]) for r in rows[1:]], expected, rtol=1e-5)
+    with av.open(str(overlay)) as container:
+        frames = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+    assert len(frames) == 30 and frames[0].shape == (32, 32, 3)
+
+
+def test_mp4_input_in_fast_mode(setup: tuple[Path, Path], tmp_path: Path) -> None:
+    model_path, _ = setup
+    video = make_synthetic_videos(n_train=0, n_test=1, n_frames=45, seed=9).test[0]
+    mp4 = tmp_path / "clip.mp4"
+    with av.open(str(mp4), mode="w") as container:
+        stream = container.add_stream("libx264", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 32, 32, "yuv420p"
+        for frame in video:
+            rgb = np.repeat(frame[..., None], 3, axis=2)
+            for packet in stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    out = tmp_path / "mp4.csv"
+    assert main(["score-video", str(mp4), "--model", str(model_path), "--out", str(out),
+                 "--fast"]) == 0
+    rows = read_csv(out)
+    assert [int(r[0]) for r in rows[1:]] == list(range(45))
+    assert all(np.isfinite(float(r[1])) for r in rows[1:])
+
+
+def test_user_errors_exit_2(setup: tuple[Path, Path], tmp_path: Path,
+                            capsys: pytest.CaptureFixture[str]) -> None:
+    model_path, root = setup
+    assert main(["score-video", str(tmp_path / "none"), "--model", str(model_path),
+                 "--out", str(tmp_path / "s.csv")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    text = tmp_path / "notes.txt"
+    text.write_text("x")
+    assert main(["score-video", str(text), "--model", str(model_path),
+                 "--out", str(tmp_path / "s.csv")]) == 2
+    assert "expected a video file" in capsys.readouterr().err
