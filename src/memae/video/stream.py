@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from memae.data.image_guard import open_image
 from memae.video.frames import (
     FRAME_SUFFIXES,
     VIDEO_SUFFIXES,
@@ -61,7 +62,7 @@ def iter_images(clip: VideoClip) -> Iterator[Image.Image]:
     """
     if isinstance(clip.source, tuple):
         for file in clip.source:
-            with Image.open(file) as image:
+            with open_image(file) as image:  # refuses non-images and decompression bombs
                 yield image
         return
     av = _import_av()
