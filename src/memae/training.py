@@ -49,7 +49,8 @@ def batch_indices(n: int, batch_size: int, generator: torch.Generator | None,
     order_np = order.numpy()
     batches = [order_np[i:i + batch_size] for i in range(0, n, batch_size)]
     if len(batches) > 1 and len(batches[-1]) < max(min_size, 2):
-        batches[-2] = np.concatenate([batches[-2], batches.pop()])
+        last = batches.pop()
+        batches[-1] = np.concatenate([batches[-1], last])
     return batches
 
 
@@ -160,6 +161,9 @@ def train(model: nn.Module, X_train: np.ndarray, X_val: np.ndarray | None, *,
         and each rank's loss is weighted by its share, so DDP's gradient average
         equals the gradient of the whole batch.
     """
+    if batch_size < world_size:
+        raise ValueError(f"batch_size={batch_size} is smaller than the {world_size} processes "
+                         "of this data-parallel run; every rank needs a sample of each batch.")
     module: MemAutoEncoder = getattr(model, "module", model)
     optimizer = torch.optim.Adam(module.parameters(), lr=learning_rate,
                                  weight_decay=weight_decay)

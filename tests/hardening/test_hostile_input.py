@@ -53,12 +53,21 @@ def hostile_arrays(draw, max_dims: int = 5) -> np.ndarray:
     return _array(draw(DTYPES), shape, draw(st.lists(VALUES, max_size=8)))
 
 
+@st.composite
+def plausible_arrays(draw) -> np.ndarray:
+    """Tables of finite floats, some of them huge: inputs that should mostly fit."""
+    shape = (draw(st.integers(2, 12)), draw(st.integers(1, 4)))
+    finite = st.one_of(st.floats(-1e3, 1e3), st.sampled_from([1e30, -1e30, 3e38]))
+    dtype = draw(st.sampled_from([np.float32, np.float64, np.int64]))
+    return _array(dtype, shape, draw(st.lists(finite, min_size=1, max_size=24)))
+
+
 def _is_valid(detector: MemAEDetector, scores: np.ndarray, n: int) -> bool:
     return scores.shape == (n,) and bool(np.isfinite(scores).all())
 
 
 @QUICK
-@given(X=hostile_arrays())
+@given(X=st.one_of(hostile_arrays(), plausible_arrays()))
 def test_fit_gives_a_model_or_a_clear_error(X: np.ndarray) -> None:
     try:
         detector = MemAEDetector(**{**FAST, "epochs": 1, "batch_size": 8}, memory_size=4).fit(X)
@@ -223,3 +232,23 @@ def test_corrupt_video_files_fail_clearly(tmp_path: Path, content: bytes) -> Non
         count_video_frames(path)
     with pytest.raises(ValueError):
         VideoClip("broken", path, 4).read([0, 1])
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(2, 60), batch_size=st.integers(1, 20), ranks=st.integers(1, 3))
+def test_batches_cover_every_sample_once(n: int, batch_size: int, ranks: int) -> None:
+    import torch
+
+    from memae.training import batch_indices
+
+    batches = batch_indices(n, batch_size, torch.Generator().manual_seed(0), min_size=ranks)
+    assert sorted(np.concatenate(batches).tolist()) == list(range(n))
+    if len(batches) > 1 and batch_size >= max(2, ranks):  # a short tail joins the one before
+        assert min(len(b) for b in batches) >= max(2, ranks)
+
+
+def test_a_single_trailing_sample_joins_the_only_other_batch() -> None:
+    # 10 rows, 1 held out: batches of 8 and 1; the 1 used to crash with IndexError.
+    X = np.random.default_rng(0).normal(size=(10, 2)).astype(np.float32)
+    detector = MemAEDetector(**{**FAST, "epochs": 1, "batch_size": 8}, memory_size=4).fit(X)
+    assert detector.n_train_ == 9 and np.isfinite(detector.decision_scores_).all()
