@@ -14,6 +14,7 @@ from sklearn.utils.validation import check_is_fitted, check_random_state
 
 from memae.checkpoint import CheckpointRun
 from memae.distributed import distributed_context, wrap_data_parallel
+from memae.memmap_pages import release_rows
 from memae.models import MemAutoEncoder, create_model, model_config
 from memae.models.conv import ConvConfig
 from memae.scoring import element_errors, sample_scores
@@ -301,8 +302,11 @@ class MemAEDetector(OutlierMixin, BaseEstimator):
         check_is_fitted(self, "model_")
         step = self.score_batch_size * max(1, VALIDATION_CHUNK_ROWS // self.score_batch_size)
         if isinstance(X, np.ndarray) and X.ndim >= 2 and len(X) > step:
-            return np.concatenate([self._checked_scores(X[start:start + step])
-                                   for start in range(0, len(X), step)])
+            parts = []
+            for start in range(0, len(X), step):
+                parts.append(self._checked_scores(X[start:start + step]))
+                release_rows(X, start, start + step)
+            return np.concatenate(parts)
         return self._checked_scores(X)
 
     def _checked_scores(self, X: Any) -> np.ndarray:
