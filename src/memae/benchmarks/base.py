@@ -15,7 +15,7 @@ import torch
 import memae
 
 # Modules under memae.benchmarks that register a benchmark when imported.
-BENCHMARK_MODULES: tuple[str, ...] = ()
+BENCHMARK_MODULES: tuple[str, ...] = ("mnist", "cifar10", "kdd99", "odds")
 
 
 @dataclass(frozen=True)
