@@ -35,8 +35,8 @@ def test_mnist_quick_digit_zero(data_root: Path, tmp_path: Path) -> None:
 def test_cifar10_quick_airplane(data_root: Path, tmp_path: Path) -> None:
     require(data_root, "cifar10")
     result = quick("cifar10", data_root, tmp_path)
-    assert {r["class"] for r in result["rows"]} == {"airplane"}
-    assert all(0.0 < r["roc_auc"] < 1.0 for r in result["rows"])
+    assert [(r["class"], r["variant"]) for r in result["rows"]] == [("airplane", "MemAE")]
+    assert result["rows"][0]["roc_auc"] >= 0.55, result["rows"]
     assert "JPEG q75 copy" in result["markdown"]
 
 

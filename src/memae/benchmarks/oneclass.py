@@ -122,8 +122,9 @@ def summarize_oneclass(rows: Sequence[dict[str, Any]], paper: dict[str, float],
 class ImageBenchmark:
     """What differs between the MNIST and CIFAR-10 one-class benchmarks.
 
-    ``quick_*`` define the CI smoke test: the ``quick_classes`` only, trained for
-    ``quick_epochs``, scored on ``quick_eval`` random evaluation images.
+    ``quick_*`` define the CI smoke test: the ``quick_variants`` of the
+    ``quick_classes`` only, trained for ``quick_epochs`` and scored on
+    ``quick_eval`` random evaluation images.
     """
 
     name: str
@@ -133,6 +134,7 @@ class ImageBenchmark:
     quick_classes: tuple[int, ...] = (0,)
     quick_epochs: int = 2
     quick_eval: int = 2000
+    quick_variants: tuple[str, ...] = tuple(VARIANTS)
 
 
 def run_image_benchmark(spec: ImageBenchmark, splits: ImageSplits, config: TrainConfig,
@@ -152,7 +154,8 @@ def run_image_benchmark(spec: ImageBenchmark, splits: ImageSplits, config: Train
         eval_x, eval_y = subsample(splits.eval_x, splits.eval_y, spec.quick_eval, seed=0)
         splits = ImageSplits(splits.train_x, splits.train_y, eval_x, eval_y, splits.class_names)
         classes, config = spec.quick_classes, config.with_(epochs=spec.quick_epochs)
-    rows = run_oneclass(splits, config, classes, seeds, device)
+    variants = spec.quick_variants if quick else tuple(VARIANTS)
+    rows = run_oneclass(splits, config, classes, seeds, device, variants)
     where = ("validation split: held-out training images, test split unused" if validation
              else "test split")
     summary, markdown = summarize_oneclass(rows, spec.paper, f"{spec.note} Evaluated on the "
