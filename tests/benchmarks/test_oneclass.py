@@ -7,8 +7,10 @@ import pytest
 
 from memae.benchmarks.ablation import TrainConfig
 from memae.benchmarks.oneclass import (
+    ImageBenchmark,
     ImageSplits,
     holdout_split,
+    run_image_benchmark,
     run_oneclass,
     subsample,
     summarize_oneclass,
@@ -49,17 +51,36 @@ def test_subsample_keeps_order_and_size() -> None:
     assert subsample(images, labels, 20, seed=1)[1] is labels
 
 
+SMALL_CONV = TrainConfig(model="conv2d", memory_size=10, epochs=20, batch_size=32,
+                         learning_rate=3e-3,
+                         model_params={"channels": (8, 8), "kernel_sizes": (3, 3),
+                                       "strides": (2, 2), "decoder_kernel_sizes": (3, 3)})
+
+
+def test_validation_mode_never_reads_the_evaluation_split() -> None:
+    train = np.concatenate([bars(40, False, 0), bars(40, True, 1)])
+    poisoned = np.full((10, 1, 12, 12), np.nan, dtype=np.float32)
+    splits = ImageSplits(train, np.repeat([0, 1], 40), poisoned, np.repeat([0, 1], 5),
+                         ["horizontal", "vertical"])
+    spec = ImageBenchmark(name="bars", paper={}, note="", validation_fraction=0.25,
+                          quick_classes=(0,), quick_epochs=2, quick_variants=("AE",))
+    rows, _, markdown, settings = run_image_benchmark(
+        spec, splits, SMALL_CONV, quick=True, validation=True, seeds=[0], device="cpu")
+    assert settings["n_train_images"] == 60 and settings["n_eval_images"] == 20
+    assert [(r["class"], r["variant"]) for r in rows] == [("horizontal", "AE")]
+    assert "test split unused" in markdown
+    with pytest.raises(ValueError, match="NaN"):
+        run_image_benchmark(spec, splits, SMALL_CONV, quick=True, validation=False,
+                            seeds=[0], device="cpu")
+
+
 def test_oneclass_protocol_separates_synthetic_classes() -> None:
     train = np.concatenate([bars(64, False, 0), bars(64, True, 1)])
     evaluation = np.concatenate([bars(40, False, 2), bars(40, True, 3)])
     labels = np.repeat([0, 1], 64)
     eval_labels = np.repeat([0, 1], 40)
     splits = ImageSplits(train, labels, evaluation, eval_labels, ["horizontal", "vertical"])
-    config = TrainConfig(model="conv2d", memory_size=10, epochs=20, batch_size=32,
-                         learning_rate=3e-3,
-                         model_params={"channels": (8, 8), "kernel_sizes": (3, 3),
-                                       "strides": (2, 2), "decoder_kernel_sizes": (3, 3)})
-    rows = run_oneclass(splits, config, classes=[0, 1], seeds=[0], variants=("MemAE",))
+    rows = run_oneclass(splits, SMALL_CONV, classes=[0, 1], seeds=[0], variants=("MemAE",))
     assert [(r["class"], r["variant"], r["seed"]) for r in rows] == [
         ("horizontal", "MemAE", 0), ("vertical", "MemAE", 0)]
     # A bar orientation never seen in training reconstructs badly.
