@@ -15,7 +15,7 @@ import torch
 import memae
 
 # Modules under memae.benchmarks that register a benchmark when imported.
-BENCHMARK_MODULES: tuple[str, ...] = ("ped2",)
+BENCHMARK_MODULES: tuple[str, ...] = ("mnist", "cifar10", "kdd99", "odds", "ped2")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,54 @@
+"""The shared benchmark helpers: variants, step caps, presets, tables."""
+
+from __future__ import annotations
+
+import pytest
+
+from memae.benchmarks.ablation import (
+    VARIANTS,
+    TrainConfig,
+    epochs_for,
+    make_detector,
+    markdown_table,
+    mean_std,
+    parse_config,
+)
+
+
+def test_variants_are_the_papers_ablation() -> None:
+    config = TrainConfig(model="mlp", memory_size=40)
+    ae, nonspar, memae = (make_detector(config, v, seed=3, n_train=100) for v in VARIANTS)
+    assert list(VARIANTS) == ["AE", "MemAE-nonSpar", "MemAE"]
+    assert (ae.memory, nonspar.memory, memae.memory) == (False, True, True)
+    assert nonspar.shrink_threshold == 0.0
+    assert memae.shrink_threshold is None  # 1 / memory_size inside the model
+    assert {d.random_state for d in (ae, nonspar, memae)} == {3}
+    assert {d.memory_size for d in (ae, nonspar, memae)} == {40}
+
+
+def test_unknown_variant_is_named() -> None:
+    with pytest.raises(ValueError, match="'VAE'"):
+        make_detector(TrainConfig(model="mlp"), "VAE", seed=0, n_train=10)
+
+
+@pytest.mark.parametrize(("n_train", "expected"), [(64, 50), (6400, 20), (64_000, 2), (10**7, 1)])
+def test_max_steps_caps_epochs(n_train: int, expected: int) -> None:
+    # 100 batches of 64 per epoch at n=6400: 2000 steps / 100 = 20 epochs.
+    config = TrainConfig(model="mlp", epochs=50, batch_size=64, max_steps=2000)
+    assert epochs_for(config, n_train) == expected
+    assert epochs_for(config.with_(max_steps=None), n_train) == 50
+
+
+def test_parse_config_accepts_known_presets_and_names_unknown_ones() -> None:
+    assert parse_config(None, ("paper",)) == set()
+    assert parse_config("default", ("paper",)) == set()
+    assert parse_config("paper, validation", ("paper", "validation")) == {"paper", "validation"}
+    with pytest.raises(ValueError, match=r"\['fast'\].*paper, validation"):
+        parse_config("paper,fast", ("paper", "validation"))
+
+
+def test_mean_std_and_markdown_table() -> None:
+    assert mean_std([1.0, 3.0]) == (2.0, 1.0)
+    assert mean_std([0.5]) == (0.5, 0.0)
+    table = markdown_table(["a", "b"], [["x", 0.123456], ["y", "-"]])
+    assert table.splitlines() == ["| a | b |", "|---|---|", "| x | 0.1235 |", "| y | - |"]
