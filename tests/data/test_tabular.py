@@ -169,3 +169,14 @@ def test_encoder_rows_are_one_hot(train_values: list[str], test_values: list[str
     # One 1 per row for categories seen in fit, all zeros for unseen ones.
     np.testing.assert_array_equal(encoded.sum(axis=1), [v in seen for v in test_values])
     assert encoded.shape == (len(test_values), len(seen))
+
+
+@pytest.mark.parametrize("content", [b"PK\x03\x04", b"PK\x03\x04" + bytes(40), b"\x93NUMPY",
+                                     b"\x93NUMPY\x01\x00"])
+@pytest.mark.parametrize("suffix", [".csv", ".npy", ".npz"])
+def test_truncated_numpy_files_are_clear_errors(tmp_path: Path, content: bytes,
+                                                suffix: str) -> None:
+    path = tmp_path / f"broken{suffix}"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match=r"path=.*broken.*(truncated or corrupt)"):
+        load_table(path)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import os
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -143,9 +144,19 @@ def _read_arrays(path: Path, kind: str) -> tuple[np.ndarray, np.ndarray | None]:
                     "'y' (the ADBench layout)"
                 )
             return archive["X"], archive["y"] if "y" in archive.files else None
+    except (zipfile.BadZipFile, EOFError, OSError) as exc:
+        raise ValueError(
+            f"path={str(path)!r} looks like {kind.upper()} but cannot be read ({exc}); "
+            "the file is truncated or corrupt: write it again with numpy.save/savez"
+        ) from exc
     except ValueError as exc:
-        if "allow_pickle" not in str(exc) and "Python objects" not in str(exc):
+        if str(exc).startswith("path="):
             raise
+        if "allow_pickle" not in str(exc) and "Python objects" not in str(exc):
+            raise ValueError(
+                f"path={str(path)!r} is not a valid {kind.upper()} file ({exc}); it is "
+                "truncated or corrupt: write it again with numpy.save/savez"
+            ) from exc
         raise ValueError(
             f"path={str(path)!r} stores Python objects, which are not loaded for safety; "
             "save numeric arrays instead"
