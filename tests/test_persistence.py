@@ -115,7 +115,7 @@ def test_save_is_atomic_and_leaves_no_temporary_files(fitted, tmp_path: Path,
     def broken(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr("memae.persistence.save_file", broken)
+    monkeypatch.setattr("memae.safefile.save_file", broken)
     with pytest.raises(OSError, match="disk full"):
         detector.save(target)
     assert target.read_bytes() == before

@@ -15,8 +15,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -24,9 +22,9 @@ from typing import Any
 
 import numpy as np
 import torch
-from safetensors import SafetensorError, safe_open
-from safetensors.torch import save_file
+from safetensors import SafetensorError
 
+from memae.safefile import read_all, write_atomic
 from memae.training import TrainingHistory, TrainState
 
 CHECKPOINT_FORMAT = 1
@@ -82,14 +80,7 @@ def save_checkpoint(path: str | Path, state: TrainState,
         "optimizer": optimizer_meta,
         "extra": extra or {},
     }
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(handle)
-    try:
-        save_file(tensors, tmp, metadata={METADATA_KEY: json.dumps(meta)})
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    write_atomic(path, tensors, {METADATA_KEY: json.dumps(meta)})
     return path
 
 
@@ -108,9 +99,7 @@ def load_checkpoint(path: str | Path) -> tuple[TrainState, dict[str, Any]]:
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint at {str(path)!r}; check the path.")
     try:
-        with safe_open(str(path), framework="pt", device="cpu") as f:
-            header = f.metadata() or {}
-            tensors = {key: f.get_tensor(key) for key in f.keys()}  # noqa: SIM118
+        header, tensors = read_all(path)
         meta = json.loads(header[METADATA_KEY])
         if meta.get("format_version") != CHECKPOINT_FORMAT:
             raise ValueError(f"format version {meta.get('format_version')!r}, this memae "

@@ -9,18 +9,16 @@ the key ``"memae"``. Nothing is ever unpickled, so a file cannot run code.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from safetensors import SafetensorError, safe_open
-from safetensors.torch import save_file
+from safetensors import SafetensorError
 
 import memae
 from memae.models import create_model
+from memae.safefile import read_all, write_atomic
 
 FORMAT_VERSION = 1
 METADATA_KEY = "memae"
@@ -81,18 +79,7 @@ def save_detector(detector: Any, path: str | Path) -> Path:
         tensors["scale.mean"] = torch.from_numpy(np.ascontiguousarray(detector.scale_mean_))
         tensors["scale.std"] = torch.from_numpy(np.ascontiguousarray(detector.scale_std_))
     text = json.dumps(_metadata(detector), default=_json_default)
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(handle)
-    # mkstemp creates 0600; give the model the permissions a plain open() would.
-    umask = os.umask(0)
-    os.umask(umask)
-    try:
-        save_file(tensors, tmp, metadata={METADATA_KEY: text})
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    write_atomic(path, tensors, {METADATA_KEY: text})
     return path
 
 
@@ -105,9 +92,7 @@ def _open(path: Path) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
     if not path.is_file():
         raise FileNotFoundError(f"no model file at {str(path)!r}; check the path.")
     try:
-        with safe_open(str(path), framework="pt", device="cpu") as f:
-            header = f.metadata() or {}
-            tensors = {key: f.get_tensor(key) for key in f.keys()}  # noqa: SIM118
+        header, tensors = read_all(path)
     except (SafetensorError, OSError, ValueError) as error:
         raise ValueError(
             f"{str(path)!r} is not a memae model file (a safetensors file written by "

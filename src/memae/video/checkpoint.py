@@ -9,16 +9,14 @@ safetensors header. Nothing is unpickled, so loading a file cannot run code.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
-from safetensors import SafetensorError, safe_open
-from safetensors.torch import save_file
+from safetensors import SafetensorError
 
 import memae
 from memae.models import create_model
+from memae.safefile import read_all, write_atomic
 from memae.video.config import VideoConfig
 from memae.video.train import VideoModel
 
@@ -45,14 +43,7 @@ def save_video_model(video_model: VideoModel, path: str | Path) -> Path:
         "model": video_model.model.spec(),
         "training": video_model.training,
     }
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(handle)
-    try:
-        save_file(tensors, tmp, metadata={METADATA_KEY: json.dumps(meta)})
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    write_atomic(path, tensors, {METADATA_KEY: json.dumps(meta)})
     return path
 
 
@@ -62,9 +53,7 @@ def load_video_model(path: str | Path, device: str = "cpu") -> VideoModel:
     if not path.is_file():
         raise FileNotFoundError(f"model: no video model file at {str(path)!r}")
     try:
-        with safe_open(str(path), framework="pt", device="cpu") as f:
-            header = f.metadata() or {}
-            tensors = {key: f.get_tensor(key) for key in f.keys()}  # noqa: SIM118
+        header, tensors = read_all(path)
     except (SafetensorError, OSError, ValueError) as error:
         raise ValueError(f"model: {str(path)!r} is not a safetensors file: {error}") from error
     if METADATA_KEY not in header:
