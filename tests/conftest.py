@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -30,6 +31,24 @@ def blobs() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     X_test = np.vstack([test_normal, anomalies])
     y_test = np.r_[np.zeros(100), np.ones(100)]
     return normal.astype(np.float32), X_test.astype(np.float32), y_test
+
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def data_root() -> Path:
+    """The real benchmark data: ``$MEMAE_DATA`` or ``<repo>/../shared/data``; skips if absent."""
+    root = Path(os.environ.get("MEMAE_DATA", REPO_ROOT.parent / "shared" / "data"))
+    if not root.is_dir():
+        pytest.skip(f"real data folder {root} not found (set MEMAE_DATA)")
+    return root
+
+
+@pytest.fixture(scope="session")
+def shared_data(data_root: Path) -> Path:
+    """Alias of ``data_root`` used by the loader tests."""
+    return data_root
 
 
 FAST = {"epochs": 15, "batch_size": 32, "random_state": 0, "device": "cpu"}

@@ -2,23 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 from memae.video import SyntheticVideos, make_synthetic_videos, write_frame_folders
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="session")
-def data_root() -> Path:
-    """``$MEMAE_DATA`` or ``<repo root>/../shared/data``; skips the test when absent."""
-    root = Path(os.environ.get("MEMAE_DATA", REPO_ROOT.parent / "shared" / "data"))
-    if not root.is_dir():
-        pytest.skip(f"real data folder {root} not found (set MEMAE_DATA)")
-    return root
 
 
 @pytest.fixture(scope="session")
