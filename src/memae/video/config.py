@@ -25,8 +25,9 @@ and frame score, but shrinks what dominates the cost on a CPU (see ``docs/video.
 
 These choices were fixed before their evaluation on Ped2's test labels, from the paper,
 the cost per step measured on this machine and the first run's diagnosis; they were not
-tuned on test labels. The first ``cpu`` preset (4-stage strides 2 everywhere, a 2 x 5 x 8
-latent, 6 epochs, ``patch_max`` score) reached frame AUC 0.608 only; see ``docs/video.md``.
+tuned on test labels. Measured on Ped2 (seed 0): frame AUC 0.780 (sliding) and 0.741
+(fast), below the 0.90 target; the first ``cpu`` preset (strides 2 everywhere, a 2 x 5 x 8
+latent, 6 epochs, ``patch_max`` score) reached 0.608. See ``docs/video.md``.
 """
 
 from __future__ import annotations
