@@ -107,7 +107,8 @@ class ZeroModel(nn.Module):
 def test_reductions_of_a_local_anomaly() -> None:
     frames = constant_frames(np.zeros(12), size=(10, 10))
     frames[5][2:5, 6:9] = 1.0  # a 3 x 3 patch of squared error 1 in frame 5
-    config = video_config("cpu", size=(10, 10), clip_length=4, smoothing=3)
+    config = video_config("cpu", size=(10, 10), clip_length=4, smoothing=3,
+                          reduction="patch_max")
     patch = [r.score for r in score_frames(ZeroModel(), frames, config, keep_maps=True)]
     assert patch[5] == pytest.approx(1.0) and max(patch[:5] + patch[6:]) == 0.0
     mean = video_config("cpu", size=(10, 10), clip_length=4, smoothing=3, reduction="mean")

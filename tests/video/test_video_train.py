@@ -7,10 +7,12 @@ import pytest
 import torch
 
 from memae.memory import Memory
+from memae.models.autoencoder import AutoEncoderOutput
 from memae.video import discover_clips, make_synthetic_videos, write_frame_folders
+from memae.video.clips import ClipDataset
 from memae.video.config import VideoConfig, video_config
 from memae.video.evaluate import evaluate_mode
-from memae.video.train import build_video_model, train_video_model
+from memae.video.train import build_video_model, held_out_mse, train_video_model
 
 TINY = {"size": (32, 32), "clip_length": 8, "epochs": 3, "smoothing": 5,
         "learning_rate": 1e-3, "model_params": {"channels": (8, 16, 16, 16)}}
@@ -93,3 +95,32 @@ def test_config_round_trips_and_refuses_bad_values() -> None:
         video_config("cpu", smoothing=4)
     with pytest.raises(ValueError, match="reduction: got 'median'"):
         video_config("cpu", reduction="median")
+
+
+class ZeroModel(torch.nn.Module):
+    def forward(self, x: torch.Tensor) -> AutoEncoderOutput:
+        return AutoEncoderOutput(torch.zeros_like(x), None)
+
+
+def test_held_out_mse_is_the_mean_squared_error_of_every_window(shapes_root: Path) -> None:
+    clips = discover_clips(shapes_root, "training")[:1]
+    dataset = ClipDataset(clips, length=8, stride=8, size=(32, 32))
+    frames = torch.stack([dataset[i].frames for i in range(len(dataset))])
+    # A model that reconstructs zeros errs by x**2 at every pixel.
+    expected = float((frames**2).mean())
+    assert held_out_mse(ZeroModel(), dataset, batch_size=3) == pytest.approx(expected)
+
+
+def test_held_out_clips_are_scored_after_every_epoch_without_changing_training(
+    shapes_root: Path,
+) -> None:
+    train = discover_clips(shapes_root, "training")
+    config = video_config("cpu", **{**TINY, "epochs": 2})
+    plain = train_video_model(config, train[:2])
+    watched = train_video_model(config, train[:2], val_clips=train[2:])
+    assert "epoch_val_mse" not in plain.training
+    assert len(watched.training["epoch_val_mse"]) == 2
+    assert watched.training["epoch_mse"] == plain.training["epoch_mse"]
+    final = ClipDataset(train[2:], length=8, stride=8, size=(32, 32))
+    assert watched.training["epoch_val_mse"][-1] == pytest.approx(
+        held_out_mse(watched.model, final))

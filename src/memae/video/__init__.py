@@ -31,7 +31,7 @@ from memae.video.labels import (
 from memae.video.score import FrameScore, score_frames, smooth_map
 from memae.video.stream import iter_frames, iter_images, open_clip
 from memae.video.synthetic import SyntheticVideos, make_synthetic_videos, write_frame_folders
-from memae.video.train import VideoModel, build_video_model, train_video_model
+from memae.video.train import VideoModel, build_video_model, held_out_mse, train_video_model
 from memae.video.transforms import FrameTransform, load_frame, to_signed_unit
 
 __all__ = [
@@ -51,6 +51,7 @@ __all__ = [
     "discover_clips",
     "evaluate_mode",
     "frame_auc",
+    "held_out_mse",
     "frame_folder_clips",
     "frame_labels",
     "iter_frames",

@@ -42,7 +42,8 @@ class VideoModel:
     config : VideoConfig
         Input size, clip length, normalisation and score settings.
     training : dict
-        ``epoch_loss``, ``epoch_mse`` (per epoch), ``steps``, ``seconds``,
+        ``epoch_loss``, ``epoch_mse`` (per epoch), ``epoch_val_mse`` (per epoch, only with
+        held-out clips), ``steps``, ``seconds``,
         ``n_windows`` and ``map_scale`` (99.9th percentile of smoothed per-pixel errors on
         training windows: the top of the colour scale of overlays).
     """
@@ -66,6 +67,7 @@ def train_video_model(
     device: str | torch.device = "cpu",
     max_steps: int | None = None,
     progress: bool = False,
+    val_clips: Sequence[VideoClip] | None = None,
 ) -> VideoModel:
     """Train the model of ``config`` on windows of ``clips`` (all frames assumed normal).
 
@@ -81,6 +83,11 @@ def train_video_model(
         Stop after this many optimiser steps (smoke tests); ``None`` runs every epoch.
     progress : bool, default False
         Show a progress bar over batches.
+    val_clips : sequence of VideoClip, optional
+        Held-out normal clips: after every epoch, the mean squared reconstruction error of
+        their non-overlapping windows (stride ``clip_length``, eval mode) is recorded as
+        ``training["epoch_val_mse"]``. It needs no labels and shows under- or over-fitting;
+        it does not change training.
 
     Returns
     -------
@@ -101,6 +108,12 @@ def train_video_model(
                         num_workers=config.num_workers,
                         persistent_workers=config.num_workers > 0)
     summary: dict[str, Any] = {"epoch_loss": [], "epoch_mse": [], "n_windows": len(dataset)}
+    held_out = None
+    if val_clips:
+        held_out = ClipDataset(val_clips, length=config.clip_length, stride=config.clip_length,
+                               step=config.frame_step, size=config.size,
+                               cache_frames=config.cache_frames)
+        summary["epoch_val_mse"] = []
     steps, began = 0, time.perf_counter()
     total = config.epochs * len(loader) if max_steps is None else max_steps
     bar = tqdm(total=total, desc="training", unit="batch", disable=not progress, leave=False)
@@ -123,14 +136,16 @@ def train_video_model(
                 break
         summary["epoch_loss"].append(loss_sum / seen)
         summary["epoch_mse"].append(mse_sum / seen)
+        if held_out is not None:
+            summary["epoch_val_mse"].append(held_out_mse(model, held_out, device))
         if not math.isfinite(summary["epoch_loss"][-1]):
             raise FloatingPointError(
                 f"training diverged at epoch {epoch + 1} (loss {summary['epoch_loss'][-1]}); "
                 "lower learning_rate"
             )
-        logger.info("epoch %d/%d: loss %.5f, mse %.5f, %.0f s", epoch + 1, config.epochs,
-                    summary["epoch_loss"][-1], summary["epoch_mse"][-1],
-                    time.perf_counter() - began)
+        logger.info("epoch %d/%d: loss %.5f, mse %.5f, held-out mse %s, %.0f s", epoch + 1,
+                    config.epochs, summary["epoch_loss"][-1], summary["epoch_mse"][-1],
+                    summary.get("epoch_val_mse", ["n/a"])[-1], time.perf_counter() - began)
         if max_steps is not None and steps >= max_steps:
             break
     bar.close()
@@ -138,6 +153,23 @@ def train_video_model(
     summary.update(steps=steps, seconds=time.perf_counter() - began,
                    map_scale=_map_scale(model, dataset, config, device))
     return VideoModel(model, config, summary)
+
+
+@torch.no_grad()
+def held_out_mse(model: MemAutoEncoder, dataset: ClipDataset,
+                 device: str | torch.device = "cpu", batch_size: int = 8) -> float:
+    """Mean squared reconstruction error over every window of ``dataset``, in eval mode.
+
+    The model is left in eval mode; the training loop puts it back in train mode.
+    """
+    model.eval()
+    total, count = 0.0, 0
+    for start in range(0, len(dataset), batch_size):
+        items = range(start, min(start + batch_size, len(dataset)))
+        x = torch.stack([dataset[i].frames for i in items]).to(device)
+        total += float(window_errors(model, x).sum())
+        count += x.numel()
+    return total / count
 
 
 def _map_scale(model: MemAutoEncoder, dataset: ClipDataset, config: VideoConfig,
