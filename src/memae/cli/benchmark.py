@@ -29,6 +29,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def handle(args: argparse.Namespace) -> int:
     if args.threads < 1:
         raise ValueError(f"--threads must be >= 1, got {args.threads}.")
+    if args.seeds is not None and any(seed < 0 for seed in args.seeds):
+        raise ValueError(f"--seeds must be integers >= 0, got {args.seeds}.")
     spec = get_benchmark(args.name)
     torch.set_num_threads(args.threads)
     options = BenchmarkOptions(out_dir=args.out, data_dir=args.data_dir, quick=args.quick,
