@@ -50,3 +50,8 @@ def test_debug_shows_the_exception() -> None:
 def test_no_command_prints_help(capsys) -> None:
     assert main([]) == 2
     assert "usage: memae" in capsys.readouterr().out
+
+
+def test_negative_seed_is_refused(capsys) -> None:
+    assert main(["benchmark", "odds", "--seeds", "-1"]) == 2
+    assert "--seeds must be integers >= 0" in capsys.readouterr().err
