@@ -42,7 +42,9 @@ def test_quick_benchmark_writes_json_and_markdown(fake_data: Path, tmp_path: Pat
     assert record["settings"]["config"]["model_params"]["memory"] is False
     assert record["summary"]["paper_frame_auc"] == 0.917
     assert record["summary"]["n_test_frames"] == 48
-    assert "| cpu-ae | 0 | sliding | 1 |" in (tmp_path / "ped2_quick.md").read_text()
+    markdown = (tmp_path / "ped2_quick.md").read_text()
+    assert "| cpu-ae | 0 | sliding | 1 |" in markdown
+    assert "Paper (AE, Ped2 frame AUC): 0.917" in markdown
     assert (tmp_path / "ped2_cpu-ae_seed0.safetensors").is_file()
 
 
