@@ -28,7 +28,8 @@ def test_mnist_quick_digit_zero(data_root: Path, tmp_path: Path) -> None:
     result = quick("mnist", data_root, tmp_path)
     aucs = {r["variant"]: r["roc_auc"] for r in result["rows"]}
     assert {r["class"] for r in result["rows"]} == {"0"}
-    assert aucs["MemAE"] >= 0.65, aucs
+    assert aucs["MemAE"] >= 0.9, aucs                 # 0.925 measured (15 epochs)
+    assert aucs["MemAE"] > aucs["AE"] + 0.05, aucs     # the memory's effect (AE 0.794)
     assert "only the first 10,000 training images" in result["markdown"]
 
 

@@ -32,7 +32,7 @@ CONFIG = TrainConfig(model="conv2d_mnist",
 SPEC = ImageBenchmark(
     name="mnist",
     paper={"AE": 0.9619, "MemAE-nonSpar": 0.9725, "MemAE": 0.9751},
-    quick_epochs=5,
+    quick_epochs=15,
     note=("MNIST here has only the first 10,000 training images (about 1,000 per digit; "
           "the paper had about 6,000)."),
 )
