@@ -201,8 +201,10 @@ def train(model: nn.Module, X_train: np.ndarray, X_val: np.ndarray | None, *,
             else:
                 loss.backward()
             optimizer.step()
-            loss_sum += loss.item() * len(local)
-            mse_sum += mse.item() * len(local)
+            # One host sync per batch for both numbers.
+            batch_loss, batch_mse = torch.stack([loss.detach(), mse.detach()]).tolist()
+            loss_sum += batch_loss * len(local)
+            mse_sum += batch_mse * len(local)
             seen += len(local)
         loss_sum, mse_sum, seen = _global_sums([loss_sum, mse_sum, seen], world_size)
         history.train_loss.append(loss_sum / seen)
