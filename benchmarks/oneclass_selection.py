@@ -1,0 +1,91 @@
+"""How the MNIST and CIFAR-10 configurations are chosen: candidates on the validation split.
+
+The validation split is the one ``memae benchmark NAME --config validation``
+uses: 10% of every class's training images held out (``oneclass.holdout_split``,
+seed 0). Each candidate trains MemAE (seed 0) on the remaining images of two
+classes (MNIST: digits 0 and 7; CIFAR-10: airplane and cat) and scores the
+held-out images of all ten classes; the test split is never read.
+``docs/results.md`` holds the tables this prints.
+
+Usage::
+
+    OMP_NUM_THREADS=1 python benchmarks/oneclass_selection.py mnist --data-dir ../shared/data
+    OMP_NUM_THREADS=1 python benchmarks/oneclass_selection.py cifar10 --data-dir ../shared/data
+    python benchmarks/oneclass_selection.py mnist --only "first conv 3x3, 50 epochs"
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from memae.benchmarks import cifar10, mnist
+from memae.benchmarks.ablation import TrainConfig
+from memae.benchmarks.base import BenchmarkOptions
+from memae.benchmarks.oneclass import ImageSplits, holdout_split, run_oneclass
+
+PAPER_NET = TrainConfig(model="conv2d_mnist",
+                        model_params={"addressing": "cosine", "temperature": 0.05},
+                        epochs=15, batch_size=64, learning_rate=1e-3)
+
+
+def k3(epochs: int, temperature: float = 0.05, **changes: Any) -> TrainConfig:
+    params = {"kernel_sizes": (3, 3, 3), "addressing": "cosine", "temperature": temperature}
+    return PAPER_NET.with_(model_params=params, epochs=epochs, **changes)
+
+
+MNIST: dict[str, TrainConfig] = {
+    "first conv 1x1 (the paper), 15 epochs": PAPER_NET,
+    "first conv 1x1, 50 epochs": PAPER_NET.with_(epochs=50),
+    "first conv 3x3, 15 epochs": k3(15),
+    "first conv 3x3, 15 epochs, T = 0.1": k3(15, 0.1),
+    "first conv 3x3, 15 epochs, memory 400": k3(15, memory_size=400),
+    "first conv 3x3, 30 epochs": k3(30),
+    "first conv 3x3, 30 epochs, memory 400": k3(30, memory_size=400),
+    "first conv 3x3, 30 epochs, T = 0.02": k3(30, 0.02),
+    "first conv 3x3, 30 epochs, batch 32": k3(30, batch_size=32),
+    "first conv 3x3, 50 epochs": k3(50),
+}
+
+CIFAR_FIRST = cifar10.CONFIG.with_(epochs=3)
+CIFAR10: dict[str, TrainConfig] = {
+    "16-32-64, 3 epochs": CIFAR_FIRST,
+    "16-32-64, 10 epochs": CIFAR_FIRST.with_(epochs=10),
+    "16-32-64, 20 epochs": CIFAR_FIRST.with_(epochs=20),
+    "32-64-128, 10 epochs": CIFAR_FIRST.with_(
+        epochs=10, model_params={**CIFAR_FIRST.model_params, "channels": (32, 64, 128)}),
+}
+
+BENCHMARKS = {"mnist": (mnist, MNIST, (0, 7)), "cifar10": (cifar10, CIFAR10, (0, 3))}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("benchmark", choices=sorted(BENCHMARKS))
+    parser.add_argument("--data-dir", type=Path, default=None, help="default: $MEMAE_DATA")
+    parser.add_argument("--only", default=None, help="one candidate's name")
+    args = parser.parse_args()
+    module, candidates, classes = BENCHMARKS[args.benchmark]
+    if args.only is not None and args.only not in candidates:
+        parser.error(f"--only: got {args.only!r}; expected one of {list(candidates)}")
+    torch.set_num_threads(1)
+    full = module.load_splits(BenchmarkOptions(out_dir=Path("."), data_dir=args.data_dir))
+    train_x, train_y, val_x, val_y = holdout_split(full.train_x, full.train_y,
+                                                   module.SPEC.validation_fraction, seed=0)
+    splits = ImageSplits(train_x, train_y, val_x, val_y, full.class_names)
+    names = [full.class_names[c] for c in classes]
+    print(f"| setting | {names[0]} | {names[1]} | mean |")
+    print("|---|---|---|---|")
+    for name in [args.only] if args.only else list(candidates):
+        rows = run_oneclass(splits, candidates[name], classes, (0,), "cpu", ("MemAE",))
+        aucs = [r["roc_auc"] for r in rows]
+        chosen = " (the benchmark's CONFIG)" if candidates[name] == module.CONFIG else ""
+        print(f"| {name}{chosen} | {aucs[0]:.4f} | {aucs[1]:.4f} | {np.mean(aucs):.4f} |",
+              flush=True)
+
+if __name__ == "__main__":
+    main()
