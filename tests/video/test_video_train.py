@@ -14,8 +14,11 @@ from memae.video.config import VideoConfig, video_config
 from memae.video.evaluate import evaluate_mode
 from memae.video.train import build_video_model, held_out_mse, train_video_model
 
+# A tiny net and 39 steps: the full learning rate throughout (the cpu preset's
+# cosine decay is meant for thousands of steps).
 TINY = {"size": (32, 32), "clip_length": 8, "epochs": 3, "smoothing": 5,
-        "learning_rate": 1e-3, "model_params": {"channels": (8, 16, 16, 16)}}
+        "learning_rate": 1e-3, "lr_schedule": "constant",
+        "model_params": {"channels": (8, 16, 16, 16)}}
 
 
 @pytest.fixture(scope="module")
@@ -124,3 +127,22 @@ def test_held_out_clips_are_scored_after_every_epoch_without_changing_training(
     final = ClipDataset(train[2:], length=8, stride=8, size=(32, 32))
     assert watched.training["epoch_val_mse"][-1] == pytest.approx(
         held_out_mse(watched.model, final))
+
+
+def test_cosine_schedule_anneals_the_learning_rate_to_zero(shapes_root: Path) -> None:
+    train = discover_clips(shapes_root, "training")
+    base = {**TINY, "epochs": 2}
+    constant = train_video_model(video_config("cpu", **{**base, "lr_schedule": "constant"}),
+                                 train[:2])
+    cosine = train_video_model(video_config("cpu", **{**base, "lr_schedule": "cosine"}),
+                               train[:2])
+    assert constant.training["final_learning_rate"] == pytest.approx(1e-3)
+    assert cosine.training["final_learning_rate"] == pytest.approx(0.0, abs=1e-9)
+    assert constant.training["steps"] == cosine.training["steps"]
+    # The first step is taken at the full rate either way; afterwards they diverge.
+    assert cosine.training["epoch_mse"] != constant.training["epoch_mse"]
+
+
+def test_unknown_schedule_is_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="lr_schedule: got 'step'"):
+        video_config("cpu", lr_schedule="step")

@@ -116,6 +116,8 @@ def train_video_model(
         summary["epoch_val_mse"] = []
     steps, began = 0, time.perf_counter()
     total = config.epochs * len(loader) if max_steps is None else max_steps
+    scheduler = (torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total)
+                 if config.lr_schedule == "cosine" else None)
     bar = tqdm(total=total, desc="training", unit="batch", disable=not progress, leave=False)
     for epoch in range(config.epochs):
         model.train()
@@ -127,8 +129,11 @@ def train_video_model(
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
-            loss_sum += loss.item() * len(x)
-            mse_sum += mse.item() * len(x)
+            if scheduler is not None:
+                scheduler.step()
+            batch_loss, batch_mse = torch.stack([loss.detach(), mse.detach()]).tolist()
+            loss_sum += batch_loss * len(x)
+            mse_sum += batch_mse * len(x)
             seen += len(x)
             steps += 1
             bar.update()
@@ -151,6 +156,7 @@ def train_video_model(
     bar.close()
     model.eval()
     summary.update(steps=steps, seconds=time.perf_counter() - began,
+                   final_learning_rate=optimizer.param_groups[0]["lr"],
                    map_scale=_map_scale(model, dataset, config, device))
     return VideoModel(model, config, summary)
 
