@@ -90,13 +90,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", default=None,
                         help="one candidate's name, or 'demo' for the demo's own settings")
-    parser.add_argument("--seeds", default="0,1,2", help="model seeds, comma-separated")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2],
+                        help="model seeds (default: 0 1 2)")
     args = parser.parse_args()
     candidates = {**CANDIDATES, "demo": DEMO_SETTINGS}
     if args.only is not None and args.only not in candidates:
         parser.error(f"--only: got {args.only!r}; expected 'demo' or one of {list(CANDIDATES)}")
     names = [args.only] if args.only else list(CANDIDATES)
-    seeds = [int(s) for s in args.seeds.split(",")]
+    seeds = args.seeds
     torch.set_num_threads(1)
     split = selection_split()
     print("| candidate | AE (per seed) | MemAE (per seed) | AE mean | MemAE mean |")

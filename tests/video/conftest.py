@@ -6,7 +6,26 @@ from pathlib import Path
 
 import pytest
 
-from memae.video import SyntheticVideos, make_synthetic_videos, write_frame_folders
+from memae.video import (
+    SyntheticVideos,
+    discover_clips,
+    make_synthetic_videos,
+    write_frame_folders,
+)
+from memae.video.checkpoint import save_video_model
+from memae.video.config import video_config
+from memae.video.train import train_video_model
+
+
+def tiny_video_model(folder: Path, *, size: tuple[int, int], n_frames: int, seed: int,
+                     file_name: str) -> tuple[Path, Path]:
+    """A two-step ``cpu``-preset model on one synthetic clip: ``(model file, data root)``."""
+    root = write_frame_folders(
+        make_synthetic_videos(n_train=1, n_test=1, n_frames=n_frames, seed=seed), folder)
+    config = video_config("cpu", size=size, clip_length=8, smoothing=3,
+                          model_params={"channels": (4, 8, 8, 8), "memory_size": 50})
+    trained = train_video_model(config, discover_clips(root, "training"), max_steps=2)
+    return save_video_model(trained, root / file_name), root
 
 
 @pytest.fixture(scope="session")

@@ -7,24 +7,19 @@ import numpy as np
 import pytest
 
 from memae.cli import main
-from memae.video import discover_clips, make_synthetic_videos, write_frame_folders
-from memae.video.checkpoint import load_video_model, save_video_model
-from memae.video.config import video_config
+from memae.video import make_synthetic_videos
+from memae.video.checkpoint import load_video_model
 from memae.video.score import score_frames
 from memae.video.stream import iter_frames, open_clip
-from memae.video.train import train_video_model
+from tests.video.conftest import tiny_video_model
 
 av = pytest.importorskip("av")
 
 
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    root = write_frame_folders(make_synthetic_videos(n_train=1, n_test=1, n_frames=30, seed=5),
-                               tmp_path_factory.mktemp("score_video"))
-    config = video_config("cpu", size=(32, 32), clip_length=8, smoothing=3,
-                          model_params={"channels": (4, 8, 8, 8), "memory_size": 50})
-    trained = train_video_model(config, discover_clips(root, "training"), max_steps=2)
-    return save_video_model(trained, root / "m.safetensors"), root
+    return tiny_video_model(tmp_path_factory.mktemp("score_video"), size=(32, 32),
+                            n_frames=30, seed=5, file_name="m.safetensors")
 
 
 def read_csv(path: Path) -> list[list[str]]:

@@ -9,22 +9,17 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
 
-from memae.video import discover_clips, make_synthetic_videos, write_frame_folders
-from memae.video.checkpoint import load_video_model, save_video_model
-from memae.video.config import video_config
+from memae.video import discover_clips
+from memae.video.checkpoint import load_video_model
 from memae.video.score import score_frames
 from memae.video.stream import iter_frames
-from memae.video.train import train_video_model
+from tests.video.conftest import tiny_video_model
 
 
 @pytest.fixture(scope="module")
 def trained_file(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    root = write_frame_folders(make_synthetic_videos(n_train=1, n_test=1, n_frames=24, seed=3),
-                               tmp_path_factory.mktemp("ckpt"))
-    config = video_config("cpu", size=(24, 32), clip_length=8, smoothing=3,
-                          model_params={"channels": (4, 8, 8, 8), "memory_size": 50})
-    trained = train_video_model(config, discover_clips(root, "training"), max_steps=2)
-    return save_video_model(trained, root / "model.safetensors"), root
+    return tiny_video_model(tmp_path_factory.mktemp("ckpt"), size=(24, 32), n_frames=24,
+                            seed=3, file_name="model.safetensors")
 
 
 def test_round_trip_keeps_config_and_scores(trained_file: tuple[Path, Path]) -> None:
