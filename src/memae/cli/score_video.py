@@ -70,7 +70,8 @@ def handle(args: argparse.Namespace) -> int:
     stride = config.resolved_fast_stride if args.fast else config.score_stride
     scores = score_frames(video_model.model, frames(), config, stride=stride,
                           batch_size=args.batch_size, device=args.device,
-                          keep_maps=args.overlay is not None)
+                          keep_maps=args.overlay is not None,
+                          reference=video_model.reference)
     scale = float(video_model.training.get("map_scale") or 1.0)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     overlay = (OverlayWriter(args.overlay, args.fps) if args.overlay is not None

@@ -28,6 +28,7 @@ from memae.video.labels import (
     read_m_ranges,
     read_mat_ranges,
 )
+from memae.video.reference import ErrorReference, fit_error_reference, normalize_map
 from memae.video.score import FrameScore, score_frames, smooth_map
 from memae.video.stream import iter_frames, iter_images, open_clip
 from memae.video.synthetic import SyntheticVideos, make_synthetic_videos, write_frame_folders
@@ -37,6 +38,7 @@ from memae.video.transforms import FrameTransform, load_frame, to_signed_unit
 __all__ = [
     "ClipDataset",
     "ClipSample",
+    "ErrorReference",
     "FrameScore",
     "FrameTransform",
     "ModeResult",
@@ -50,6 +52,7 @@ __all__ = [
     "count_video_frames",
     "discover_clips",
     "evaluate_mode",
+    "fit_error_reference",
     "frame_auc",
     "held_out_mse",
     "frame_folder_clips",
@@ -62,6 +65,7 @@ __all__ = [
     "load_video_model",
     "make_synthetic_videos",
     "minmax_normalize",
+    "normalize_map",
     "open_clip",
     "parse_ucsd_m",
     "pixel_auc",

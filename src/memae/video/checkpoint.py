@@ -12,18 +12,23 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import torch
 from safetensors import SafetensorError
 
 import memae
 from memae.models import create_model
 from memae.safefile import read_all, write_atomic
 from memae.video.config import VideoConfig
+from memae.video.reference import ErrorReference
 from memae.video.train import VideoModel
 
 FORMAT_VERSION = 1
 METADATA_KEY = "memae_video"
 # How frames are normalised before the model sees them; recorded for readers of the file.
 NORMALIZATION = "grayscale, bilinear resize to size, uint8 [0, 255] -> float32 [-1, 1]"
+# Tensor names of the per-pixel error reference (absent when the model has none).
+REFERENCE_KEYS = ("error_reference.mean", "error_reference.std")
 
 
 def save_video_model(video_model: VideoModel, path: str | Path) -> Path:
@@ -35,6 +40,10 @@ def save_video_model(video_model: VideoModel, path: str | Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     tensors = {k: v.detach().cpu().contiguous()
                for k, v in video_model.model.state_dict().items()}
+    reference = video_model.reference
+    if reference is not None:
+        for key, value in zip(REFERENCE_KEYS, (reference.mean, reference.std), strict=True):
+            tensors[key] = torch.from_numpy(np.ascontiguousarray(value, dtype=np.float32))
     meta: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
         "memae_version": memae.__version__,
@@ -42,6 +51,7 @@ def save_video_model(video_model: VideoModel, path: str | Path) -> Path:
         "normalization": NORMALIZATION,
         "model": video_model.model.spec(),
         "training": video_model.training,
+        "reference_frames": None if reference is None else reference.n_frames,
     }
     write_atomic(path, tensors, {METADATA_KEY: json.dumps(meta)})
     return path
@@ -68,10 +78,29 @@ def load_video_model(path: str | Path, device: str = "cpu") -> VideoModel:
             f"this memae reads version {FORMAT_VERSION}"
         )
     config = VideoConfig.from_dict(meta["config"])
+    reference = _pop_reference(tensors, meta, path)
+    if config.score_normalization != "none" and reference is None:
+        raise ValueError(f"model: {str(path)!r} asks for score_normalization="
+                         f"{config.score_normalization!r} but holds no error reference")
     model = create_model(config.model, **config.model_params)
     try:
         model.load_state_dict(tensors, strict=True)
     except RuntimeError as error:
         raise ValueError(f"model: {str(path)!r}: weights do not fit the stored config: "
                          f"{error}") from error
-    return VideoModel(model.to(device).eval(), config, meta["training"])
+    return VideoModel(model.to(device).eval(), config, meta["training"], reference)
+
+
+def _pop_reference(tensors: dict[str, torch.Tensor], meta: dict[str, Any],
+                   path: Path) -> ErrorReference | None:
+    """Take the error reference tensors out of ``tensors`` (``None`` when there are none)."""
+    present = [key for key in REFERENCE_KEYS if key in tensors]
+    if not present:
+        return None
+    if len(present) != len(REFERENCE_KEYS) or not meta.get("reference_frames"):
+        raise ValueError(f"model: {str(path)!r} holds an incomplete error reference")
+    mean, std = (tensors.pop(key).float().numpy() for key in REFERENCE_KEYS)
+    try:
+        return ErrorReference(mean, std, int(meta["reference_frames"]))
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"model: {str(path)!r}: bad error reference: {error}") from error

@@ -42,6 +42,8 @@ from typing import Any, Literal
 
 Reduction = Literal["mean", "patch_max"]
 REDUCTIONS: tuple[str, ...] = ("mean", "patch_max")
+ScoreNormalization = Literal["none", "ratio", "zscore"]
+SCORE_NORMALIZATIONS: tuple[str, ...] = ("none", "ratio", "zscore")
 LRSchedule = Literal["constant", "cosine"]
 LR_SCHEDULES: tuple[str, ...] = ("constant", "cosine")
 VARIANTS: tuple[str, ...] = ("memae", "ae", "nonspar")
@@ -81,6 +83,13 @@ class VideoConfig:
     reduction : {"mean", "patch_max"}
         Frame score from its error map: the mean squared error of the frame (the paper),
         or the maximum of the box-smoothed map (the error of the worst local patch).
+    score_normalization : {"none", "ratio", "zscore"}
+        Compare each pixel's smoothed error with its own level on normal frames before the
+        reduction (:mod:`memae.video.reference`): ``"none"`` (the paper), ``"ratio"``
+        (divide by the per-pixel mean training error) or ``"zscore"`` (subtract it and
+        divide by the per-pixel standard deviation). The statistics are fitted on the
+        training clips after training and stored with the model. With a normalisation,
+        ``"mean"`` averages the normalised smoothed map.
     cache_frames : int
         Decoded frames kept in memory by the training dataset.
     num_workers : int
@@ -105,6 +114,7 @@ class VideoConfig:
     fast_stride: int | None = None
     smoothing: int = 21
     reduction: Reduction = "mean"
+    score_normalization: ScoreNormalization = "none"
     cache_frames: int = 32
     num_workers: int = 0
     seed: int = 0
@@ -126,6 +136,9 @@ class VideoConfig:
             )
         if self.reduction not in REDUCTIONS:
             raise ValueError(f"reduction: got {self.reduction!r}; expected one of {REDUCTIONS}")
+        if self.score_normalization not in SCORE_NORMALIZATIONS:
+            raise ValueError(f"score_normalization: got {self.score_normalization!r}; "
+                             f"expected one of {SCORE_NORMALIZATIONS}")
         if self.smoothing % 2 == 0:
             raise ValueError(
                 f"smoothing: got {self.smoothing}; expected an odd window so maps stay centred"

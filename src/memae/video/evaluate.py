@@ -118,7 +118,7 @@ def evaluate_mode(
     for clip in clips:
         frames = score_frames(video_model.model, iter_frames(clip, config.size), config,
                               stride=stride, batch_size=batch_size, device=device,
-                              keep_maps=masks is not None)
+                              keep_maps=masks is not None, reference=video_model.reference)
         results = list(frames)
         scores.append(np.array([r.score for r in results]))
         if masks is not None:

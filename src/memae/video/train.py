@@ -23,6 +23,7 @@ from memae.training import objective
 from memae.video.clips import ClipDataset
 from memae.video.config import VideoConfig
 from memae.video.frames import VideoClip
+from memae.video.reference import ErrorReference, fit_error_reference
 from memae.video.score import smooth_map, window_errors
 
 logger = logging.getLogger(__name__)
@@ -46,11 +47,15 @@ class VideoModel:
         held-out clips), ``steps``, ``seconds``,
         ``n_windows`` and ``map_scale`` (99.9th percentile of smoothed per-pixel errors on
         training windows: the top of the colour scale of overlays).
+    reference : ErrorReference or None
+        Per-pixel error levels on the training clips, fitted after training when
+        ``config.score_normalization`` is not ``"none"``.
     """
 
     model: MemAutoEncoder
     config: VideoConfig
     training: dict[str, Any] = field(default_factory=dict)
+    reference: ErrorReference | None = None
 
 
 def build_video_model(config: VideoConfig) -> MemAutoEncoder:
@@ -92,7 +97,9 @@ def train_video_model(
     Returns
     -------
     VideoModel
-        The trained model (eval mode) with its config and training summary.
+        The trained model (eval mode) with its config and training summary and, when
+        ``config.score_normalization`` asks for one, the per-pixel error reference of
+        ``clips`` (sliding windows, :func:`memae.video.fit_error_reference`).
     """
     if max_steps is not None and max_steps < 1:
         raise ValueError(f"max_steps: got {max_steps}; expected a positive integer or None")
@@ -158,7 +165,12 @@ def train_video_model(
     summary.update(steps=steps, seconds=time.perf_counter() - began,
                    final_learning_rate=optimizer.param_groups[0]["lr"],
                    map_scale=_map_scale(model, dataset, config, device))
-    return VideoModel(model, config, summary)
+    reference = None
+    if config.score_normalization != "none":
+        began = time.perf_counter()
+        reference = fit_error_reference(model, clips, config, device=device)
+        summary["reference_seconds"] = time.perf_counter() - began
+    return VideoModel(model, config, summary, reference)
 
 
 @torch.no_grad()
