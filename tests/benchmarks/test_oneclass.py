@@ -10,6 +10,7 @@ from memae.benchmarks.oneclass import (
     ImageBenchmark,
     ImageSplits,
     holdout_split,
+    normalize_images,
     run_image_benchmark,
     run_oneclass,
     subsample,
@@ -100,3 +101,17 @@ def test_summary_averages_seeds_then_classes() -> None:
     assert "| **mean ROC-AUC (ours)** | 0.8000 | 0.9000 |" in markdown
     assert "| mean ROC-AUC (paper) | 0.5000 | 0.7500 |" in markdown
     assert markdown.endswith("note.")
+
+
+def test_gcn_l1_normalises_each_image_on_its_own() -> None:
+    images = np.zeros((3, 1, 2, 2), dtype=np.float32)
+    images[0, 0] = [[0, 0], [0, 4]]  # mean 1, deviations -1 -1 -1 3, mean |dev| 1.5
+    images[1] = 10 * images[0] + 5  # same shape, more contrast and brightness
+    # images[2] stays constant: no contrast to normalise, it stays zero
+    out = normalize_images(images, "gcn_l1")
+    np.testing.assert_allclose(out[0, 0], [[-2 / 3, -2 / 3], [-2 / 3, 2]], rtol=1e-6)
+    np.testing.assert_allclose(out[1], out[0], rtol=1e-5)
+    np.testing.assert_array_equal(out[2], 0.0)
+    assert out.dtype == np.float32 and normalize_images(images, "none") is images
+    with pytest.raises(ValueError, match="image_normalization: got 'l2'"):
+        normalize_images(images, "l2")

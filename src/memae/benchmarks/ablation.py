@@ -31,7 +31,9 @@ class TrainConfig:
     ``None`` means ``1 / memory_size``. Training runs a fixed number of epochs
     (no early stopping) unless ``validation_fraction`` and ``patience`` are set.
     ``max_steps`` caps ``epochs`` so that ``epochs * batches_per_epoch`` stays
-    near it on large inputs (``None``: no cap).
+    near it on large inputs (``None``: no cap). ``image_normalization`` is a
+    per-image transform applied by the one-class image protocol before training
+    and scoring (:func:`memae.benchmarks.oneclass.normalize_images`).
     """
 
     model: str
@@ -47,6 +49,7 @@ class TrainConfig:
     validation_fraction: float = 0.0
     patience: int | None = None
     max_steps: int | None = None
+    image_normalization: str = "none"
 
     def with_(self, **changes: Any) -> TrainConfig:
         """A copy with ``changes`` applied."""

@@ -21,13 +21,19 @@ from memae.benchmarks.oneclass import ImageBenchmark, ImageSplits, run_image_ben
 from memae.data import find_dataset, load_mnist
 
 # The paper's MNIST net (conv2d_mnist: 16-32-64 channels, memory 100, lambda 1/N)
-# with the paper's cosine addressing (Eq. 5) at temperature 0.05, a 3x3 first
-# convolution instead of the paper's 1x1, and 30 epochs: the best MemAE of the
-# candidates tried on the validation split (digits 0 and 7), see docs/results.md.
+# with the paper's cosine addressing (Eq. 5) at temperature 0.05 and a 3x3 first
+# convolution instead of the paper's 1x1 (second round), plus a fourth stage (7x7
+# kernel, stride 7) that turns the 4x4 grid into one 64-d code per image, so the memory
+# is addressed by whole digits; images are global-contrast normalised (gcn_l1, per
+# image) and the net trains 50 epochs. Chosen on the validation split over all ten
+# digits (third round: 0.8817 -> 0.9628), see docs/results.md.
 CONFIG = TrainConfig(model="conv2d_mnist",
-                     model_params={"kernel_sizes": (3, 3, 3), "addressing": "cosine",
-                                   "temperature": 0.05},
-                     epochs=30, batch_size=64, learning_rate=1e-3)
+                     model_params={"channels": (16, 32, 64, 64),
+                                   "kernel_sizes": (3, 3, 3, 7), "strides": (2, 2, 2, 7),
+                                   "decoder_kernel_sizes": (7, 3, 3, 3),
+                                   "addressing": "cosine", "temperature": 0.05},
+                     epochs=50, batch_size=64, learning_rate=1e-3,
+                     image_normalization="gcn_l1")
 
 SPEC = ImageBenchmark(
     name="mnist",

@@ -67,20 +67,44 @@ def subsample(images: np.ndarray, labels: np.ndarray, n: int,
     return images[keep], labels[keep]
 
 
+IMAGE_NORMALIZATIONS = ("none", "gcn_l1")
+
+
+def normalize_images(images: np.ndarray, kind: str) -> np.ndarray:
+    """A per-image transform of ``(n, C, H, W)`` images; nothing is fitted across images.
+
+    ``"none"`` returns the images unchanged; ``"gcn_l1"`` is global contrast normalisation
+    with the L1 norm (as in Ruff et al., Deep SVDD, ICML 2018): each image minus its mean
+    pixel value, divided by its mean absolute deviation, so that images differ in the
+    shape of their content, not in how much ink or contrast they carry.
+    """
+    if kind == "none":
+        return images
+    if kind != "gcn_l1":
+        raise ValueError(f"image_normalization: got {kind!r}; expected one of "
+                         f"{IMAGE_NORMALIZATIONS}")
+    flat = images.reshape(len(images), -1).astype(np.float64)
+    centred = flat - flat.mean(axis=1, keepdims=True)
+    scale = np.abs(centred).mean(axis=1, keepdims=True)
+    return (centred / np.where(scale > 0, scale, 1.0)).reshape(images.shape).astype(np.float32)
+
+
 def run_oneclass(splits: ImageSplits, config: TrainConfig, classes: Sequence[int],
                  seeds: Sequence[int], device: str = "cpu",
                  variants: Sequence[str] = tuple(VARIANTS)) -> list[dict[str, Any]]:
     """Train every variant for every normal class and seed; one row per run."""
     rows = []
+    eval_x = normalize_images(splits.eval_x, config.image_normalization)
     for label in classes:
-        normal = splits.train_x[splits.train_y == label]
+        normal = normalize_images(splits.train_x[splits.train_y == label],
+                                  config.image_normalization)
         anomalous = (splits.eval_y != label).astype(int)
         for seed in seeds:
             for variant in variants:
                 started = time.perf_counter()
                 detector = make_detector(config, variant, seed, len(normal), device)
                 detector.fit(normal)
-                scores = detector.decision_function(splits.eval_x)
+                scores = detector.decision_function(eval_x)
                 rows.append({
                     "class": splits.class_names[label], "variant": variant, "seed": seed,
                     "roc_auc": float(roc_auc_score(anomalous, scores)),
