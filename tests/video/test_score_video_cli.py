@@ -11,6 +11,7 @@ from memae.video import make_synthetic_videos
 from memae.video.checkpoint import load_video_model
 from memae.video.score import score_frames
 from memae.video.stream import iter_frames, open_clip
+from memae.video.temporal import moving_average
 from tests.video.conftest import tiny_video_model
 
 av = pytest.importorskip("av")
@@ -39,9 +40,11 @@ def test_frame_folder_scores_equal_the_library_and_overlay_has_every_frame(
     rows = read_csv(out)
     assert rows[0] == ["frame", "score"] and len(rows) == 31
     loaded = load_video_model(model_path)
-    expected = [r.score for r in score_frames(loaded.model, iter_frames(open_clip(folder),
-                                                                         (32, 32)),
-                                              loaded.config)]
+    # The cpu preset's score: z-scored maps, worst patch, 17-frame moving average.
+    assert loaded.config.temporal_smoothing == 17 and loaded.reference is not None
+    raw = [r.score for r in score_frames(loaded.model, iter_frames(open_clip(folder), (32, 32)),
+                                         loaded.config, reference=loaded.reference)]
+    expected = moving_average(np.array(raw), loaded.config.temporal_smoothing)
     np.testing.assert_allclose([float(r[1]) for r in rows[1:]], expected, rtol=1e-5)
     with av.open(str(overlay)) as container:
         frames = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]

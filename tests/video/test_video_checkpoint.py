@@ -31,9 +31,9 @@ def test_round_trip_keeps_config_and_scores(trained_file: tuple[Path, Path]) -> 
     clip = discover_clips(root, "testing")[0]
     again = load_video_model(path)
     first = [r.score for r in score_frames(loaded.model, iter_frames(clip, (24, 32)),
-                                           loaded.config)]
+                                           loaded.config, reference=loaded.reference)]
     second = [r.score for r in score_frames(again.model, iter_frames(clip, (24, 32)),
-                                            again.config)]
+                                            again.config, reference=again.reference)]
     assert len(first) == 24 and first == second
     with safe_open(str(path), framework="pt") as handle:
         meta = json.loads(handle.metadata()["memae_video"])

@@ -1,6 +1,7 @@
 """Per-location error references: the maths, scoring with them, training and model files."""
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -20,9 +21,15 @@ from memae.video import (
     normalize_map,
 )
 from memae.video.checkpoint import load_video_model, save_video_model
-from memae.video.config import video_config
+from memae.video.config import VideoConfig, video_config
 from memae.video.score import score_frames
 from memae.video.train import train_video_model
+
+
+def raw_config(**fields: Any) -> VideoConfig:
+    """The cpu preset scoring like the paper (no normalisation, no temporal smoothing)."""
+    return video_config("cpu", **{"score_normalization": "none", "temporal_smoothing": 1,
+                                  **fields})
 
 
 class ZeroModel(nn.Module):
@@ -62,7 +69,7 @@ def frames_with_a_busy_corner(n: int, rng: np.random.Generator) -> list[np.ndarr
 
 def test_normalisation_finds_a_faint_anomaly_that_the_raw_error_misses() -> None:
     rng = np.random.default_rng(0)
-    config = video_config("cpu", size=(10, 10), clip_length=4, smoothing=3,
+    config = raw_config(size=(10, 10), clip_length=4, smoothing=3,
                           reduction="patch_max")
     normal = np.stack([r.map for r in score_frames(
         ZeroModel(), frames_with_a_busy_corner(40, rng), config, keep_maps=True)])
@@ -73,7 +80,7 @@ def test_normalisation_finds_a_faint_anomaly_that_the_raw_error_misses() -> None
     for t in range(12, 18):
         test[t][6:9, 6:9] = 0.5  # squared error 0.25, below the corner's normal level
     raw = [r.score for r in score_frames(ZeroModel(), test, config)]
-    zscored = video_config("cpu", size=(10, 10), clip_length=4, smoothing=3,
+    zscored = raw_config(size=(10, 10), clip_length=4, smoothing=3,
                            reduction="patch_max", score_normalization="zscore")
     relative = [r.score for r in score_frames(ZeroModel(), test, zscored, reference=reference)]
     event = np.zeros(30, dtype=bool)
@@ -92,7 +99,7 @@ def test_fit_matches_the_statistics_of_the_maps(tmp_path: Path) -> None:
     for t in range(12):
         Image.fromarray(rng.integers(0, 256, (10, 10), dtype=np.uint8)).save(folder / f"{t}.png")
     clip = frame_folder_clips(tmp_path / "clips")[0]
-    config = video_config("cpu", size=(10, 10), clip_length=4, smoothing=3)
+    config = raw_config(size=(10, 10), clip_length=4, smoothing=3)
     reference = fit_error_reference(ZeroModel(), [clip], config)
     maps = np.stack([r.map for r in score_frames(ZeroModel(), iter_frames(clip, (10, 10)),
                                                  config, keep_maps=True)])
@@ -105,7 +112,7 @@ def test_fit_matches_the_statistics_of_the_maps(tmp_path: Path) -> None:
 
 def test_training_fits_the_reference_and_the_file_keeps_it(synthetic_root: Path,
                                                             tmp_path: Path) -> None:
-    config = video_config("cpu", size=(24, 32), clip_length=8, smoothing=3,
+    config = raw_config(size=(24, 32), clip_length=8, smoothing=3,
                           score_normalization="ratio",
                           model_params={"channels": (4, 8, 8, 8), "memory_size": 50})
     clips = discover_clips(synthetic_root, "training")
@@ -126,7 +133,7 @@ def test_training_fits_the_reference_and_the_file_keeps_it(synthetic_root: Path,
     with pytest.raises(ValueError, match="holds no error reference"):
         load_video_model(tmp_path / "bare.safetensors")
     # Without normalisation there is no reference and no extra cost.
-    plain = train_video_model(video_config("cpu", size=(24, 32), clip_length=8, smoothing=3,
+    plain = train_video_model(raw_config(size=(24, 32), clip_length=8, smoothing=3,
                                            model_params={"channels": (4, 8, 8, 8)}),
                               clips, max_steps=1)
     assert plain.reference is None and "reference_seconds" not in plain.training
@@ -134,4 +141,4 @@ def test_training_fits_the_reference_and_the_file_keeps_it(synthetic_root: Path,
 
 def test_unknown_normalisation_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="score_normalization: got 'minmax'"):
-        video_config("cpu", score_normalization="minmax")
+        raw_config(score_normalization="minmax")

@@ -3,6 +3,7 @@
 import itertools
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -11,8 +12,14 @@ from torch import nn
 
 from memae.models import AutoEncoderOutput
 from memae.video import ClipDataset, clip_starts, discover_clips, iter_frames
-from memae.video.config import video_config
+from memae.video.config import VideoConfig, video_config
 from memae.video.score import score_frames, smooth_map
+
+
+def raw_config(**fields: Any) -> VideoConfig:
+    """The cpu preset scoring like the paper (no normalisation, no temporal smoothing)."""
+    return video_config("cpu", **{"score_normalization": "none", "temporal_smoothing": 1,
+                                  **fields})
 
 
 class WindowMeanModel(nn.Module):
@@ -42,7 +49,7 @@ def test_frame_score_is_mean_over_containing_windows(
     n_frames: int, stride: int, batch_size: int
 ) -> None:
     values = np.random.default_rng(n_frames).uniform(-1, 1, n_frames)
-    config = video_config("cpu", size=(4, 6), clip_length=8, smoothing=1, reduction="mean")
+    config = raw_config(size=(4, 6), clip_length=8, smoothing=1, reduction="mean")
     results = list(score_frames(WindowMeanModel(), constant_frames(values), config,
                                 stride=stride, batch_size=batch_size))
     assert [r.index for r in results] == list(range(n_frames))
@@ -53,7 +60,7 @@ def test_frame_score_is_mean_over_containing_windows(
 def test_first_and_last_frames_of_sliding_mode_average_fewer_windows() -> None:
     values = np.zeros(20)
     values[0] = 1.0  # only window 0 contains frame 0, and its mean is 1/8
-    config = video_config("cpu", size=(4, 6), clip_length=8, smoothing=1, reduction="mean")
+    config = raw_config(size=(4, 6), clip_length=8, smoothing=1, reduction="mean")
     scores = [r.score for r in score_frames(WindowMeanModel(), constant_frames(values), config)]
     assert scores[0] == pytest.approx(1 / 64)
     assert scores[7] == pytest.approx(1 / 64 / 8)  # 8 windows contain frame 7, one is nonzero
@@ -69,7 +76,7 @@ def test_scores_stream_with_a_bounded_lag() -> None:
             consumed += 1
             yield frame
 
-    config = video_config("cpu", size=(4, 6), clip_length=8, smoothing=1)
+    config = raw_config(size=(4, 6), clip_length=8, smoothing=1)
     lags = [consumed - r.index for r in score_frames(WindowMeanModel(), frames(), config,
                                                      batch_size=4)]
     assert len(lags) == 300
@@ -79,10 +86,10 @@ def test_scores_stream_with_a_bounded_lag() -> None:
 
 
 def test_short_videos_and_unread_frames_are_refused() -> None:
-    config = video_config("cpu", size=(4, 6), clip_length=8)
+    config = raw_config(size=(4, 6), clip_length=8)
     with pytest.raises(ValueError, match="the video has 5 frames, fewer than one clip of 8"):
         list(score_frames(WindowMeanModel(), constant_frames(np.zeros(5)), config))
-    stepped = video_config("cpu", size=(4, 6), clip_length=4, frame_step=2)
+    stepped = raw_config(size=(4, 6), clip_length=4, frame_step=2)
     with pytest.raises(ValueError, match=r"stride: frames 1\.\.1 fall between the samples"):
         list(score_frames(WindowMeanModel(), constant_frames(np.zeros(20)), stepped, stride=7))
 
@@ -107,11 +114,11 @@ class ZeroModel(nn.Module):
 def test_reductions_of_a_local_anomaly() -> None:
     frames = constant_frames(np.zeros(12), size=(10, 10))
     frames[5][2:5, 6:9] = 1.0  # a 3 x 3 patch of squared error 1 in frame 5
-    config = video_config("cpu", size=(10, 10), clip_length=4, smoothing=3,
+    config = raw_config(size=(10, 10), clip_length=4, smoothing=3,
                           reduction="patch_max")
     patch = [r.score for r in score_frames(ZeroModel(), frames, config, keep_maps=True)]
     assert patch[5] == pytest.approx(1.0) and max(patch[:5] + patch[6:]) == 0.0
-    mean = video_config("cpu", size=(10, 10), clip_length=4, smoothing=3, reduction="mean")
+    mean = raw_config(size=(10, 10), clip_length=4, smoothing=3, reduction="mean")
     result = list(score_frames(ZeroModel(), frames, mean, keep_maps=True))[5]
     assert result.score == pytest.approx(9 / 100)
     assert result.map.shape == (10, 10) and result.map[3, 7] == pytest.approx(1.0)

@@ -2,7 +2,9 @@
 
 Frames are decoded, scored and written one after another (see
 :func:`memae.video.score.score_frames`), so memory stays constant for any video length.
-The CSV holds raw scores (``frame,score``); per-video min-max normalisation, as in the
+The CSV holds the model's frame scores (``frame,score``: after its per-location
+normalisation and temporal smoothing, if its config has them, before any per-video
+rescaling); per-video min-max normalisation, as in the
 paper's evaluation, needs the whole video and is left to the reader of the file.
 """
 
@@ -24,6 +26,7 @@ from memae.video.checkpoint import load_video_model
 from memae.video.overlay import OverlayWriter
 from memae.video.score import score_frames
 from memae.video.stream import iter_images, open_clip
+from memae.video.temporal import smooth_stream
 from memae.video.transforms import FrameTransform
 
 logger = logging.getLogger(__name__)
@@ -68,10 +71,11 @@ def handle(args: argparse.Namespace) -> int:
             yield transform(image)
 
     stride = config.resolved_fast_stride if args.fast else config.score_stride
-    scores = score_frames(video_model.model, frames(), config, stride=stride,
-                          batch_size=args.batch_size, device=args.device,
-                          keep_maps=args.overlay is not None,
-                          reference=video_model.reference)
+    scores = smooth_stream(
+        score_frames(video_model.model, frames(), config, stride=stride,
+                     batch_size=args.batch_size, device=args.device,
+                     keep_maps=args.overlay is not None, reference=video_model.reference),
+        config.temporal_smoothing)
     scale = float(video_model.training.get("map_scale") or 1.0)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     overlay = (OverlayWriter(args.overlay, args.fps) if args.overlay is not None

@@ -90,6 +90,9 @@ class VideoConfig:
         divide by the per-pixel standard deviation). The statistics are fitted on the
         training clips after training and stored with the model. With a normalisation,
         ``"mean"`` averages the normalised smoothed map.
+    temporal_smoothing : int
+        Odd window, in frames, of a centred moving average of the frame scores within a
+        video (:mod:`memae.video.temporal`); 1 (the paper) leaves them as they are.
     cache_frames : int
         Decoded frames kept in memory by the training dataset.
     num_workers : int
@@ -115,6 +118,7 @@ class VideoConfig:
     smoothing: int = 21
     reduction: Reduction = "mean"
     score_normalization: ScoreNormalization = "none"
+    temporal_smoothing: int = 1
     cache_frames: int = 32
     num_workers: int = 0
     seed: int = 0
@@ -136,6 +140,10 @@ class VideoConfig:
             )
         if self.reduction not in REDUCTIONS:
             raise ValueError(f"reduction: got {self.reduction!r}; expected one of {REDUCTIONS}")
+        if not isinstance(self.temporal_smoothing, int) or self.temporal_smoothing < 1 \
+                or self.temporal_smoothing % 2 == 0:
+            raise ValueError(f"temporal_smoothing: got {self.temporal_smoothing!r}; expected "
+                             "an odd positive number of frames (1: no smoothing)")
         if self.score_normalization not in SCORE_NORMALIZATIONS:
             raise ValueError(f"score_normalization: got {self.score_normalization!r}; "
                              f"expected one of {SCORE_NORMALIZATIONS}")
@@ -202,7 +210,9 @@ CPU = VideoConfig(
     learning_rate=5e-4,
     entropy_weight=0.0002,
     smoothing=9,
-    reduction="mean",
+    reduction="patch_max",
+    score_normalization="zscore",
+    temporal_smoothing=17,
     cache_frames=3000,
 )
 

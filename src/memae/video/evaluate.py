@@ -21,6 +21,7 @@ from sklearn.metrics import roc_auc_score
 from memae.video.frames import VideoClip
 from memae.video.score import score_frames
 from memae.video.stream import iter_frames
+from memae.video.temporal import moving_average
 from memae.video.train import VideoModel
 
 
@@ -120,7 +121,8 @@ def evaluate_mode(
                               stride=stride, batch_size=batch_size, device=device,
                               keep_maps=masks is not None, reference=video_model.reference)
         results = list(frames)
-        scores.append(np.array([r.score for r in results]))
+        scores.append(moving_average(np.array([r.score for r in results]),
+                                     config.temporal_smoothing))
         if masks is not None:
             maps.append(np.stack([r.map for r in results]))
         n_frames += clip.n_frames

@@ -23,7 +23,7 @@ from memae.training import objective
 from memae.video.clips import ClipDataset
 from memae.video.config import VideoConfig
 from memae.video.frames import VideoClip
-from memae.video.reference import ErrorReference, fit_error_reference
+from memae.video.reference import ErrorReference, fit_error_reference, normalize_map
 from memae.video.score import smooth_map, window_errors
 
 logger = logging.getLogger(__name__)
@@ -163,13 +163,13 @@ def train_video_model(
     bar.close()
     model.eval()
     summary.update(steps=steps, seconds=time.perf_counter() - began,
-                   final_learning_rate=optimizer.param_groups[0]["lr"],
-                   map_scale=_map_scale(model, dataset, config, device))
+                   final_learning_rate=optimizer.param_groups[0]["lr"])
     reference = None
     if config.score_normalization != "none":
         began = time.perf_counter()
         reference = fit_error_reference(model, clips, config, device=device)
         summary["reference_seconds"] = time.perf_counter() - began
+    summary["map_scale"] = _map_scale(model, dataset, config, device, reference)
     return VideoModel(model, config, summary, reference)
 
 
@@ -191,9 +191,13 @@ def held_out_mse(model: MemAutoEncoder, dataset: ClipDataset,
 
 
 def _map_scale(model: MemAutoEncoder, dataset: ClipDataset, config: VideoConfig,
-               device: torch.device) -> float:
-    """99.9th percentile of smoothed per-pixel errors on evenly spaced training windows."""
+               device: torch.device, reference: ErrorReference | None) -> float:
+    """99.9th percentile of the smoothed (and normalised) per-pixel errors on evenly
+    spaced training windows: what the anomaly maps of normal footage reach."""
     items = np.unique(np.linspace(0, len(dataset) - 1, N_REFERENCE_WINDOWS).astype(int))
     windows = torch.stack([dataset[int(i)].frames for i in items]).to(device)
     errors = torch.cat([window_errors(model, chunk) for chunk in windows.split(8)]).cpu()
-    return float(np.quantile(smooth_map(errors, config.smoothing).numpy(), 0.999))
+    maps = smooth_map(errors, config.smoothing)
+    if reference is not None:
+        maps = normalize_map(maps, reference, config.score_normalization)
+    return float(np.quantile(maps.numpy(), 0.999))
