@@ -18,6 +18,9 @@ reconstruction error of the cuboids that contain them):
    The frame score is the mean of the raw map (``reduction="mean"``, the paper; with a
    normalisation, the mean of the normalised map) or the maximum of the smoothed
    (normalised) map (``"patch_max"``). That map is the pixel-level anomaly map.
+5. A config's ``temporal_smoothing`` (a moving average over frames) is not applied here
+   but by the callers that own whole streams (:mod:`memae.video.temporal`:
+   ``evaluate_mode`` and ``memae score-video``).
 
 Frames are finished, and yielded, as soon as no later window can contain them, so memory
 stays bounded by a window span plus a batch of windows, whatever the video length.
