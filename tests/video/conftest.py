@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,12 +19,14 @@ from memae.video.train import train_video_model
 
 
 def tiny_video_model(folder: Path, *, size: tuple[int, int], n_frames: int, seed: int,
-                     file_name: str) -> tuple[Path, Path]:
-    """A two-step ``cpu``-preset model on one synthetic clip: ``(model file, data root)``."""
+                     file_name: str, **fields: Any) -> tuple[Path, Path]:
+    """A two-step ``cpu``-preset model on one synthetic clip: ``(model file, data root)``;
+    ``fields`` override the config (e.g. the score settings)."""
     root = write_frame_folders(
         make_synthetic_videos(n_train=1, n_test=1, n_frames=n_frames, seed=seed), folder)
     config = video_config("cpu", size=size, clip_length=8, smoothing=3,
-                          model_params={"channels": (4, 8, 8, 8), "memory_size": 50})
+                          model_params={"channels": (4, 8, 8, 8), "memory_size": 50},
+                          **fields)
     trained = train_video_model(config, discover_clips(root, "training"), max_steps=2)
     return save_video_model(trained, root / file_name), root
 

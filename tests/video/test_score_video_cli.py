@@ -20,7 +20,9 @@ av = pytest.importorskip("av")
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return tiny_video_model(tmp_path_factory.mktemp("score_video"), size=(32, 32),
-                            n_frames=30, seed=5, file_name="m.safetensors")
+                            n_frames=30, seed=5, file_name="m.safetensors",
+                            score_normalization="zscore", reduction="patch_max",
+                            temporal_smoothing=9)
 
 
 def read_csv(path: Path) -> list[list[str]]:
@@ -40,8 +42,8 @@ def test_frame_folder_scores_equal_the_library_and_overlay_has_every_frame(
     rows = read_csv(out)
     assert rows[0] == ["frame", "score"] and len(rows) == 31
     loaded = load_video_model(model_path)
-    # The cpu preset's score: z-scored maps, worst patch, 17-frame moving average.
-    assert loaded.config.temporal_smoothing == 17 and loaded.reference is not None
+    # The model scores with z-scored maps, the worst patch and a 9-frame moving average.
+    assert loaded.config.temporal_smoothing == 9 and loaded.reference is not None
     raw = [r.score for r in score_frames(loaded.model, iter_frames(open_clip(folder), (32, 32)),
                                          loaded.config, reference=loaded.reference)]
     expected = moving_average(np.array(raw), loaded.config.temporal_smoothing)
