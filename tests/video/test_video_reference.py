@@ -53,6 +53,12 @@ def test_ratio_and_zscore_use_the_reference_and_a_floor() -> None:
         normalize_map(torch.zeros(3, 3), reference, "ratio")
 
 
+def test_references_are_float32_whatever_they_are_given_as() -> None:
+    reference = ErrorReference(np.ones((2, 2)), np.ones((2, 2)), 1)  # float64 in
+    assert reference.mean.dtype == reference.std.dtype == np.float32
+    assert normalize_map(torch.ones(2, 2), reference, "ratio").dtype == torch.float32
+
+
 def test_bad_references_are_refused() -> None:
     with pytest.raises(ValueError, match="finite, non-negative"):
         ErrorReference(np.full((2, 2), np.nan, np.float32), np.ones((2, 2), np.float32), 1)

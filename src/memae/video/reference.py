@@ -46,7 +46,8 @@ class ErrorReference:
 
     def __post_init__(self) -> None:
         for name in ("mean", "std"):
-            value = getattr(self, name)
+            value = np.ascontiguousarray(getattr(self, name), dtype=np.float32)
+            object.__setattr__(self, name, value)
             if value.ndim != 2 or not np.isfinite(value).all() or (value < 0).any():
                 raise ValueError(f"{name}: expected a finite, non-negative (H, W) map")
         if self.mean.shape != self.std.shape:
