@@ -28,7 +28,12 @@ import torch
 from memae.benchmarks import cifar10, mnist
 from memae.benchmarks.ablation import TrainConfig
 from memae.benchmarks.base import BenchmarkOptions
-from memae.benchmarks.oneclass import ImageSplits, holdout_split, run_oneclass
+from memae.benchmarks.oneclass import (
+    ONE_CODE_PER_IMAGE,
+    ImageSplits,
+    holdout_split,
+    run_oneclass,
+)
 
 PAPER_NET = TrainConfig(model="conv2d_mnist",
                         model_params={"addressing": "cosine", "temperature": 0.05},
@@ -40,13 +45,8 @@ def k3(epochs: int, temperature: float = 0.05, **changes: Any) -> TrainConfig:
     return PAPER_NET.with_(model_params=params, epochs=epochs, **changes)
 
 
-# A fourth stage whose 7x7 kernel, stride 7, turns the 4x4 grid (of MNIST's 28 x 28 and
-# CIFAR-10's 32 x 32 images alike) into one 64-d code per image, so the memory is
-# addressed by whole images rather than by 4x4 regions.
-CODE_1X1 = {"channels": (16, 32, 64, 64), "kernel_sizes": (3, 3, 3, 7),
-            "strides": (2, 2, 2, 7), "decoder_kernel_sizes": (7, 3, 3, 3)}
-
-
+# One 64-d code per image ("1x1 code"): see memae.benchmarks.oneclass.ONE_CODE_PER_IMAGE.
+CODE_1X1 = ONE_CODE_PER_IMAGE
 
 # The MNIST configuration chosen in the second round (3x3 first conv, 30 epochs); the
 # third round's candidates change it.

@@ -20,7 +20,12 @@ from memae.benchmarks.base import (
     BenchmarkSpec,
     register_benchmark,
 )
-from memae.benchmarks.oneclass import ImageBenchmark, ImageSplits, run_image_benchmark
+from memae.benchmarks.oneclass import (
+    ONE_CODE_PER_IMAGE,
+    ImageBenchmark,
+    ImageSplits,
+    run_image_benchmark,
+)
 from memae.data import CIFAR10_CLASSES, find_dataset, load_cifar10
 
 # The paper's layer layout (three stride-2 3x3 convs, memory 500, lambda 1/N)
@@ -32,9 +37,8 @@ from memae.data import CIFAR10_CLASSES, find_dataset, load_cifar10
 # (7x7 kernel, stride 7) giving one 64-d code per image and per-image gcn_l1
 # contrast normalisation (0.5677 -> 0.5911), see docs/results.md.
 ADDRESSING = {"addressing": "cosine", "temperature": 0.05}
-CODE_1X1 = {"channels": (16, 32, 64, 64), "kernel_sizes": (3, 3, 3, 7),
-            "strides": (2, 2, 2, 7), "decoder_kernel_sizes": (7, 3, 3, 3)}
-CONFIG = TrainConfig(model="conv2d_cifar10", model_params={**CODE_1X1, **ADDRESSING},
+CONFIG = TrainConfig(model="conv2d_cifar10",
+                     model_params={**ONE_CODE_PER_IMAGE, **ADDRESSING},
                      epochs=10, batch_size=64, learning_rate=1e-3,
                      image_normalization="gcn_l1")
 # The paper's 64-128-256 widths on the paper's three stages, everything else as CONFIG.

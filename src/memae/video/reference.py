@@ -15,6 +15,7 @@ background, where the normal error is nearly zero) cannot dominate the frame sco
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -55,6 +56,14 @@ class ErrorReference:
         if self.n_frames < 1:
             raise ValueError(f"n_frames: got {self.n_frames}; expected >= 1")
 
+    @functools.cached_property
+    def divisors(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``(mean + floor, mean, std + floor)`` as tensors, computed once per reference
+        rather than once per scored frame."""
+        mean, std = torch.from_numpy(self.mean), torch.from_numpy(self.std)
+        return (mean + FLOOR_FRACTION * float(mean.mean()), mean,
+                std + FLOOR_FRACTION * float(std.mean()))
+
 
 def normalize_map(smoothed: torch.Tensor, reference: ErrorReference,
                   kind: ScoreNormalization) -> torch.Tensor:
@@ -64,12 +73,10 @@ def normalize_map(smoothed: torch.Tensor, reference: ErrorReference,
     if smoothed.shape[-2:] != reference.mean.shape:
         raise ValueError(f"map: size {tuple(smoothed.shape[-2:])} but the error reference is "
                          f"{reference.mean.shape}; it was fitted for another input size")
-    mean = torch.from_numpy(reference.mean)
     if kind == "ratio":
-        return smoothed / (mean + FLOOR_FRACTION * float(mean.mean()))
+        return smoothed / reference.divisors[0]
     if kind == "zscore":
-        std = torch.from_numpy(reference.std)
-        return (smoothed - mean) / (std + FLOOR_FRACTION * float(std.mean()))
+        return (smoothed - reference.divisors[1]) / reference.divisors[2]
     raise ValueError(f"kind: got {kind!r}; expected 'none', 'ratio' or 'zscore'")
 
 
