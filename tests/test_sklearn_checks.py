@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from memae import MemAEDetector
+from memae import MemAEDetector, MemAEEnsemble
 
 # sklearn's outlier checks assume its own convention (predict in {-1, +1},
 # decision_function negative for outliers). MemAEDetector follows PyOD's, which
@@ -18,7 +18,9 @@ EXPECTED_FAILED = {
 
 
 @parametrize_with_checks(
-    [MemAEDetector(epochs=2, batch_size=16, random_state=0, device="cpu")],
+    [MemAEDetector(epochs=2, batch_size=16, random_state=0, device="cpu"),
+     MemAEEnsemble(MemAEDetector(epochs=2, batch_size=16, device="cpu"), n_estimators=2,
+                   max_samples=0.8, random_state=0)],
     expected_failed_checks=lambda estimator: EXPECTED_FAILED,
 )
 def test_sklearn_compatible(estimator, check) -> None:

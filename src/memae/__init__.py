@@ -1,6 +1,7 @@
 """memae: memory-augmented autoencoders for unsupervised anomaly detection."""
 
 from memae.detector import MemAEDetector
+from memae.ensemble import MemAEEnsemble
 from memae.memory import Memory, MemoryReadout, addressing_entropy, hard_shrink_relu
 from memae.models import create_model, describe_models, list_models
 
@@ -8,6 +9,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "MemAEDetector",
+    "MemAEEnsemble",
     "Memory",
     "MemoryReadout",
     "__version__",

@@ -23,6 +23,7 @@ from memae.safefile import read_all, write_atomic
 FORMAT_VERSION = 1
 METADATA_KEY = "memae"
 _MODEL_PREFIX = "model."
+_MEMBER_PREFIX = "estimators."
 
 
 def _json_default(value: Any) -> Any:
@@ -59,15 +60,8 @@ def _metadata(detector: Any) -> dict[str, Any]:
     }
 
 
-def save_detector(detector: Any, path: str | Path) -> Path:
-    """Write ``detector`` to ``path`` atomically (temporary file, then rename)."""
-    if not hasattr(detector, "model_"):
-        raise ValueError("this detector is not fitted yet; call fit(X) before save().")
-    path = Path(path)
-    if path.is_dir():
-        raise ValueError(f"path {str(path)!r} is a directory; give a file name, "
-                         "e.g. model.safetensors.")
-    path.parent.mkdir(parents=True, exist_ok=True)
+def _payload(detector: Any) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """The tensors and the JSON document that describe one fitted detector."""
     tensors = {_MODEL_PREFIX + k: v.detach().cpu().contiguous()
                for k, v in detector.model_.state_dict().items()}
     tensors["train.decision_scores"] = torch.from_numpy(
@@ -78,8 +72,25 @@ def save_detector(detector: Any, path: str | Path) -> Path:
     if detector.scale_mean_ is not None:
         tensors["scale.mean"] = torch.from_numpy(np.ascontiguousarray(detector.scale_mean_))
         tensors["scale.std"] = torch.from_numpy(np.ascontiguousarray(detector.scale_std_))
-    text = json.dumps(_metadata(detector), default=_json_default)
-    write_atomic(path, tensors, {METADATA_KEY: text})
+    return tensors, _metadata(detector)
+
+
+def _target(path: str | Path, fitted: bool) -> Path:
+    if not fitted:
+        raise ValueError("this detector is not fitted yet; call fit(X) before save().")
+    path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"path {str(path)!r} is a directory; give a file name, "
+                         "e.g. model.safetensors.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def save_detector(detector: Any, path: str | Path) -> Path:
+    """Write ``detector`` to ``path`` atomically (temporary file, then rename)."""
+    path = _target(path, hasattr(detector, "model_"))
+    tensors, meta = _payload(detector)
+    write_atomic(path, tensors, {METADATA_KEY: json.dumps(meta, default=_json_default)})
     return path
 
 
@@ -88,7 +99,8 @@ def read_metadata(path: str | Path) -> dict[str, Any]:
     return _open(Path(path))[0]
 
 
-def _open(path: Path) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+def _open(path: Path, kind: str | None = None
+          ) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
     if not path.is_file():
         raise FileNotFoundError(f"no model file at {str(path)!r}; check the path.")
     try:
@@ -115,6 +127,10 @@ def _open(path: Path) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
             f"({memae.__version__}) reads version {FORMAT_VERSION}. Use the memae release "
             "that wrote it, or retrain."
         )
+    stored = meta.get("estimator", "MemAEDetector")
+    if kind is not None and stored != kind:
+        raise ValueError(f"{str(path)!r} holds a {stored}, not a {kind}; load it with "
+                         f"memae.{stored}.load.")
     return meta, tensors
 
 
@@ -124,12 +140,74 @@ def load_detector(path: str | Path, device: str = "cpu") -> Any:
 
     resolve_device(device)  # a device error is the caller's, not the file's
     path = Path(path)
-    meta, tensors = _open(path)
+    meta, tensors = _open(path, "MemAEDetector")
     try:
         return _rebuild(meta, tensors, device)
     except (KeyError, TypeError, AttributeError, ValueError) as error:
-        raise ValueError(f"{str(path)!r} is a corrupt or edited memae model file "
-                         f"({type(error).__name__}: {error}); save the model again.") from error
+        raise _corrupt(path, error) from error
+
+
+def _corrupt(path: Path, error: Exception) -> ValueError:
+    return ValueError(f"{str(path)!r} is a corrupt or edited memae model file "
+                      f"({type(error).__name__}: {error}); save the model again.")
+
+
+def save_ensemble(ensemble: Any, path: str | Path) -> Path:
+    """Write a fitted :class:`memae.MemAEEnsemble` (all members) to one file, atomically."""
+    path = _target(path, hasattr(ensemble, "estimators_"))
+    tensors: dict[str, torch.Tensor] = {}
+    members = []
+    for i, (member, rows) in enumerate(zip(ensemble.estimators_, ensemble.samples_,
+                                           strict=True)):
+        member_tensors, member_meta = _payload(member)
+        tensors.update({f"{_MEMBER_PREFIX}{i}.{k}": v for k, v in member_tensors.items()})
+        tensors[f"{_MEMBER_PREFIX}{i}.rows"] = torch.from_numpy(np.ascontiguousarray(rows))
+        members.append(member_meta)
+    for name in ("member_mean_", "member_std_", "decision_scores_", "oob_scores_"):
+        tensors[f"ensemble.{name.rstrip('_')}"] = torch.from_numpy(
+            np.ascontiguousarray(getattr(ensemble, name), dtype=np.float64))
+    params = ensemble.get_params(deep=False)
+    template = params.pop("estimator")
+    meta = {"format_version": FORMAT_VERSION, "memae_version": memae.__version__,
+            "estimator": type(ensemble).__name__, "params": params,
+            "estimator_params": None if template is None else template.get_params(deep=False),
+            "input_shape": list(ensemble.input_shape_),
+            "n_features_in": int(ensemble.n_features_in_),
+            "threshold": float(ensemble.threshold_),
+            "fit_seconds": float(ensemble.fit_seconds_), "members": members}
+    write_atomic(path, tensors, {METADATA_KEY: json.dumps(meta, default=_json_default)})
+    return path
+
+
+def load_ensemble(path: str | Path, device: str = "cpu") -> Any:
+    """Rebuild a fitted :class:`memae.MemAEEnsemble` from ``path`` on ``device``."""
+    from memae.detector import MemAEDetector, resolve_device
+    from memae.ensemble import MemAEEnsemble
+
+    resolve_device(device)
+    path = Path(path)
+    meta, tensors = _open(path, "MemAEEnsemble")
+    try:
+        template = meta["estimator_params"]
+        ensemble = MemAEEnsemble(
+            None if template is None else MemAEDetector(**{**template, "device": device}),
+            **meta["params"])
+        ensemble.estimators_, ensemble.samples_ = [], []
+        for i, member_meta in enumerate(meta["members"]):
+            prefix = f"{_MEMBER_PREFIX}{i}."
+            own = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+            ensemble.samples_.append(own.pop("rows").numpy())
+            ensemble.estimators_.append(_rebuild(member_meta, own, device))
+        for name in ("member_mean_", "member_std_", "decision_scores_", "oob_scores_"):
+            setattr(ensemble, name, tensors[f"ensemble.{name.rstrip('_')}"].numpy())
+        ensemble.input_shape_ = tuple(meta["input_shape"])
+        ensemble.n_features_in_ = meta["n_features_in"]
+        ensemble.threshold_ = meta["threshold"]
+        ensemble.fit_seconds_ = meta["fit_seconds"]
+        ensemble.labels_ = (ensemble.decision_scores_ > ensemble.threshold_).astype(int)
+    except (KeyError, TypeError, AttributeError, ValueError) as error:
+        raise _corrupt(path, error) from error
+    return ensemble
 
 
 def _rebuild(meta: dict[str, Any], tensors: dict[str, torch.Tensor], device: str) -> Any:

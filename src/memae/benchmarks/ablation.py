@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from memae.detector import MemAEDetector
+from memae.ensemble import MemAEEnsemble, member_rows
 
 # variant name -> detector overrides; the order is the paper's table order.
 VARIANTS: dict[str, dict[str, Any]] = {
@@ -34,6 +35,9 @@ class TrainConfig:
     near it on large inputs (``None``: no cap). ``image_normalization`` is a
     per-image transform applied by the one-class image protocol before training
     and scoring (:func:`memae.benchmarks.oneclass.normalize_images`).
+    ``n_estimators`` above 1 trains a :class:`memae.MemAEEnsemble` of that many
+    detectors, each on ``max_samples`` rows (``max_steps`` then counts each
+    member's steps).
     """
 
     model: str
@@ -50,6 +54,8 @@ class TrainConfig:
     patience: int | None = None
     max_steps: int | None = None
     image_normalization: str = "none"
+    n_estimators: int = 1
+    max_samples: int | float = 1.0
 
     def with_(self, **changes: Any) -> TrainConfig:
         """A copy with ``changes`` applied."""
@@ -68,10 +74,15 @@ def epochs_for(config: TrainConfig, n_train: int) -> int:
 
 
 def make_detector(config: TrainConfig, variant: str, seed: int, n_train: int,
-                  device: str = "cpu") -> MemAEDetector:
-    """The detector for one ``variant`` of :data:`VARIANTS` under ``config``."""
+                  device: str = "cpu") -> MemAEDetector | MemAEEnsemble:
+    """The detector (or ensemble) for one ``variant`` of :data:`VARIANTS` under ``config``."""
     if variant not in VARIANTS:
         raise ValueError(f"variant must be one of {list(VARIANTS)}, got {variant!r}.")
+    if config.n_estimators > 1:
+        member = make_detector(config.with_(n_estimators=1), variant, seed,
+                               member_rows(config.max_samples, n_train), device)
+        return MemAEEnsemble(member, n_estimators=config.n_estimators,
+                             max_samples=config.max_samples, random_state=seed)
     params: dict[str, Any] = {
         "model": config.model, "model_params": dict(config.model_params),
         "memory_size": config.memory_size, "shrink_threshold": config.shrink_threshold,

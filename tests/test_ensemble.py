@@ -1,0 +1,162 @@
+"""MemAEEnsemble: subsampled members, standardised averaged scores, OOB thresholds, save/load."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from memae import MemAEDetector, MemAEEnsemble
+from memae.benchmarks.ablation import TrainConfig, make_detector
+from tests.conftest import FAST
+
+MEMBER = MemAEDetector(**{**FAST, "epochs": 4}, validation_fraction=0.0, patience=None)
+
+
+def contaminated(n: int = 400, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Normal rows on a 2-D plane in 6-D, 5% outliers off it."""
+    rng = np.random.default_rng(seed)
+    basis = rng.normal(size=(2, 6))
+    X = rng.normal(size=(n, 2)) @ basis + 0.05 * rng.normal(size=(n, 6))
+    y = np.zeros(n, dtype=int)
+    y[: n // 20] = 1
+    X[: n // 20] += rng.normal(scale=3.0, size=(n // 20, 6))
+    return X.astype(np.float32), y
+
+
+@pytest.fixture(scope="module")
+def fitted() -> tuple[MemAEEnsemble, np.ndarray, np.ndarray]:
+    X, y = contaminated()
+    return MemAEEnsemble(MEMBER, n_estimators=3, max_samples=150, random_state=0).fit(X), X, y
+
+
+def test_score_is_the_mean_of_standardised_member_scores(fitted) -> None:
+    ensemble, X, _ = fitted
+    by_hand = np.mean([(m.decision_function(X) - m.decision_scores_.mean())
+                       / m.decision_scores_.std() for m in ensemble.estimators_], axis=0)
+    np.testing.assert_allclose(ensemble.decision_function(X), by_hand, rtol=1e-10)
+    np.testing.assert_allclose(ensemble.decision_scores_, by_hand, rtol=1e-10)
+
+
+def test_members_train_on_distinct_subsamples_of_the_asked_size(fitted) -> None:
+    ensemble, X, _ = fitted
+    assert len(ensemble.estimators_) == 3
+    for rows, member in zip(ensemble.samples_, ensemble.estimators_, strict=True):
+        assert len(np.unique(rows)) == len(rows) == 150
+        assert len(member.decision_scores_) == 150
+    assert not np.array_equal(ensemble.samples_[0], ensemble.samples_[1])
+    seeds = {m.random_state for m in ensemble.estimators_}
+    assert len(seeds) == 3
+
+
+@pytest.mark.parametrize(("max_samples", "expected"), [(1000, 400), (0.25, 100), (1.0, 400)])
+def test_max_samples_as_count_or_share(max_samples, expected) -> None:
+    X, _ = contaminated()
+    ensemble = MemAEEnsemble(MemAEDetector(**{**MEMBER.get_params(), "epochs": 1}), n_estimators=1,
+                             max_samples=max_samples, random_state=0).fit(X)
+    assert len(ensemble.samples_[0]) == expected
+
+
+def test_finds_the_outliers_and_is_reproducible(fitted) -> None:
+    ensemble, X, y = fitted
+    scores = ensemble.decision_function(X)
+    assert roc_auc_score(y, scores) >= 0.95
+    again = MemAEEnsemble(MEMBER, n_estimators=3, max_samples=150, random_state=0).fit(X)
+    np.testing.assert_array_equal(again.decision_function(X), scores)
+    other = MemAEEnsemble(MEMBER, n_estimators=3, max_samples=150, random_state=1).fit(X)
+    assert not np.array_equal(other.decision_function(X), scores)
+
+
+def test_contamination_threshold_and_labels(fitted) -> None:
+    ensemble, X, _ = fitted
+    assert ensemble.labels_.mean() == pytest.approx(0.1, abs=0.01)
+    np.testing.assert_array_equal(ensemble.predict(X), ensemble.labels_)
+    proba = ensemble.predict_proba(X)
+    assert proba.shape == (len(X), 2) and np.allclose(proba.sum(axis=1), 1)
+
+
+def test_target_fpr_uses_out_of_bag_scores() -> None:
+    X, y = contaminated()
+    ensemble = MemAEEnsemble(MEMBER, n_estimators=3, max_samples=150, target_fpr=0.05,
+                             random_state=0).fit(X)
+    oob = ensemble.oob_scores_
+    in_all = np.ones(len(X), dtype=bool)
+    for rows in ensemble.samples_:
+        mask = np.zeros(len(X), dtype=bool)
+        mask[rows] = True
+        in_all &= mask
+    assert np.array_equal(np.isnan(oob), in_all)
+    assert np.mean(oob[~in_all] > ensemble.threshold_) <= 0.05
+    with pytest.raises(ValueError, match="out-of-bag rows.*lower max_samples"):
+        MemAEEnsemble(MEMBER, n_estimators=2, max_samples=1.0, target_fpr=0.05,
+                      random_state=0).fit(X)
+
+
+@pytest.mark.parametrize(("params", "match"), [
+    ({"n_estimators": 0}, "n_estimators must be an int >= 1, got 0"),
+    ({"n_estimators": 2.5}, "n_estimators must be an int >= 1"),
+    ({"max_samples": 1}, "max_samples must be an int >= 2 or a float in"),
+    ({"max_samples": 1.5}, "max_samples must be"),
+    ({"max_samples": 0.0}, "max_samples must be"),
+    ({"max_samples": True}, "max_samples must be"),
+    ({"contamination": 0.7}, "contamination must be"),
+])
+def test_bad_parameters_are_named(params, match) -> None:
+    X, _ = contaminated(50)
+    with pytest.raises(ValueError, match=match):
+        MemAEEnsemble(MEMBER, **params).fit(X)
+
+
+def test_estimator_must_be_a_detector() -> None:
+    from sklearn.ensemble import IsolationForest
+
+    with pytest.raises(TypeError, match="estimator must be a MemAEDetector.*IsolationForest"):
+        MemAEEnsemble(IsolationForest()).fit(contaminated(50)[0])
+
+
+def test_explain_averages_scaled_member_errors(fitted) -> None:
+    ensemble, X, _ = fitted
+    maps = ensemble.explain(X[:20])
+    assert maps.shape == (20, X.shape[1])
+    offset = np.mean(ensemble.member_mean_ / ensemble.member_std_)
+    np.testing.assert_allclose(maps.mean(axis=1) - offset, ensemble.decision_function(X[:20]),
+                               rtol=1e-4, atol=1e-4)
+
+
+def test_save_load_round_trip(fitted, tmp_path: Path) -> None:
+    ensemble, X, _ = fitted
+    path = ensemble.save(tmp_path / "ensemble.safetensors")
+    loaded = MemAEEnsemble.load(path)
+    np.testing.assert_array_equal(loaded.decision_function(X), ensemble.decision_function(X))
+    np.testing.assert_array_equal(loaded.oob_scores_, ensemble.oob_scores_)
+    assert loaded.threshold_ == ensemble.threshold_
+    assert loaded.get_params(deep=False)["n_estimators"] == 3
+    assert loaded.estimator.get_params() == {**MEMBER.get_params(), "device": "cpu"}
+    with pytest.raises(ValueError, match="holds a MemAEEnsemble.*MemAEEnsemble.load"):
+        MemAEDetector.load(path)
+    single = ensemble.estimators_[0].save(tmp_path / "single.safetensors")
+    with pytest.raises(ValueError, match="holds a MemAEDetector.*MemAEDetector.load"):
+        MemAEEnsemble.load(single)
+
+
+def test_unfitted_ensemble_refuses_to_save_or_score(tmp_path: Path) -> None:
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(ValueError, match="not fitted"):
+        MemAEEnsemble(MEMBER).save(tmp_path / "x.safetensors")
+    with pytest.raises(NotFittedError):
+        MemAEEnsemble(MEMBER).decision_function(np.zeros((2, 3)))
+
+
+def test_benchmark_config_builds_an_ensemble_with_member_step_budgets() -> None:
+    config = TrainConfig(model="mlp", epochs=100, batch_size=64, max_steps=100,
+                         n_estimators=4, max_samples=256)
+    built = make_detector(config, "MemAE-nonSpar", 3, n_train=10_000)
+    assert isinstance(built, MemAEEnsemble)
+    assert (built.n_estimators, built.max_samples, built.random_state) == (4, 256, 3)
+    # 256 rows are 4 batches of 64, so 100 steps are 25 epochs per member.
+    assert built.estimator.epochs == 25 and built.estimator.shrink_threshold == 0.0
+    assert isinstance(make_detector(config.with_(n_estimators=1), "MemAE", 3, 10_000),
+                      MemAEDetector)
