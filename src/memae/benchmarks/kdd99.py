@@ -53,6 +53,20 @@ def load_kdd(options: BenchmarkOptions, raw_csv: bool) -> tuple[np.ndarray, np.n
     return X, y.astype(np.int64)
 
 
+def split_rows(y: np.ndarray, seed: int, validation: bool = False
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Row indices of one seed: the training rows (non-anomalous only) and the scored rows.
+
+    A random 50/50 split; ``validation=True`` scores a fifth of the training
+    half (anomalies included) instead of the test half, and trains on the rest.
+    """
+    order = np.random.default_rng(seed).permutation(len(y))
+    train, test = order[:len(y) // 2], order[len(y) // 2:]
+    if validation:
+        train, test = train[len(train) // 5:], train[:len(train) // 5]
+    return train[y[train] == 0], test
+
+
 def evaluate_seed(X: np.ndarray, y: np.ndarray, config: TrainConfig, variant: str, seed: int,
                   *, scale: bool, validation: bool = False, device: str = "cpu"
                   ) -> dict[str, Any]:
@@ -62,11 +76,7 @@ def evaluate_seed(X: np.ndarray, y: np.ndarray, config: TrainConfig, variant: st
     half (anomalies included) is held out and plays the test half's role.
     """
     started = time.perf_counter()
-    order = np.random.default_rng(seed).permutation(len(y))
-    train, test = order[:len(y) // 2], order[len(y) // 2:]
-    if validation:
-        train, test = train[len(train) // 5:], train[:len(train) // 5]
-    train = train[y[train] == 0]
+    train, test = split_rows(y, seed, validation)
     X_train, X_test = X[train], X[test]
     if scale:
         # Min-max scaling fitted on the training half only (the raw CSV path).
