@@ -148,6 +148,12 @@ class MemAEEnsemble(OutlierMixin, BaseEstimator):
             self.threshold_ = fpr_threshold(oob, self.target_fpr)
         self.labels_ = (self.decision_scores_ > self.threshold_).astype(int)
 
+    @property
+    def score_batch_size(self) -> int:
+        """The members' scoring batch size (samples per forward pass)."""
+        check_is_fitted(self, "estimators_")
+        return int(self.estimators_[0].score_batch_size)
+
     def decision_function(self, X: Any) -> np.ndarray:
         """Anomaly scores ``(n,)``: the mean of the members' standardised scores."""
         check_is_fitted(self, "estimators_")

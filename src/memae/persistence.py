@@ -94,6 +94,12 @@ def save_detector(detector: Any, path: str | Path) -> Path:
     return path
 
 
+def load_model(path: str | Path, device: str = "cpu") -> Any:
+    """A :class:`memae.MemAEDetector` or :class:`memae.MemAEEnsemble`, as the file holds."""
+    stored = read_metadata(path).get("estimator", "MemAEDetector")
+    return (load_ensemble if stored == "MemAEEnsemble" else load_detector)(path, device)
+
+
 def read_metadata(path: str | Path) -> dict[str, Any]:
     """The JSON document stored in a model file, without loading the weights."""
     return _open(Path(path))[0]

@@ -156,3 +156,23 @@ def test_a_diverging_run_is_one_line(tables: tuple[Path, Path], tmp_path: Path,
                  "--learning-rate", "1e30", "--epochs", "3"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("memae: error: training diverged") and err.count("\n") == 1
+
+
+def test_score_takes_an_ensemble_file(run: Path, tables: tuple[Path, Path],
+                                      tmp_path: Path) -> None:
+    from memae import MemAEEnsemble
+
+    spec = InputSpec.from_dict(json.loads((run / "input.json").read_text()))
+    train, test = load_inputs(tables[0], spec), load_inputs(tables[1], spec)
+    member = MemAEDetector(model_params={"hidden": (16, 8), "latent_dim": 3}, epochs=5,
+                           random_state=0, device="cpu")
+    ensemble = MemAEEnsemble(member, n_estimators=2, max_samples=200,
+                             random_state=0).fit(train.X)
+    path = ensemble.save(tmp_path / "ensemble.safetensors")
+    # the text columns are encoded as at training, by the input.json beside the model
+    (tmp_path / "input.json").write_text((run / "input.json").read_text())
+    out = tmp_path / "scores.csv"
+    assert main(["-q", "score", str(path), str(tables[1]), "--out", str(out)]) == 0
+    columns = read_scores(out, required=("id", "score", "anomaly"))
+    np.testing.assert_allclose(columns["score"].astype(float),
+                               ensemble.decision_function(test.X), rtol=1e-12)

@@ -13,6 +13,7 @@ from tqdm.auto import tqdm
 from memae.config import RunConfig, load_config_file, resolve_config
 from memae.data.inputs import InputSpec, spec_for_model
 from memae.detector import MemAEDetector
+from memae.ensemble import MemAEEnsemble
 from memae.persistence import read_metadata
 from memae.run_dir import RunDir
 
@@ -57,7 +58,8 @@ def input_spec(run: RunDir, model_path: Path) -> InputSpec:
     return spec_for_model(read_metadata(model_path)["input_shape"])
 
 
-def score_batches(detector: MemAEDetector, X: np.ndarray, progress: bool) -> np.ndarray:
+def score_batches(detector: MemAEDetector | MemAEEnsemble, X: np.ndarray, progress: bool
+                  ) -> np.ndarray:
     """``detector.decision_function`` in batches, with a progress bar."""
     step = detector.score_batch_size
     parts = []

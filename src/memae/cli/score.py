@@ -14,7 +14,7 @@ from memae.cli.common import (
     show_progress,
 )
 from memae.data.inputs import load_inputs
-from memae.detector import MemAEDetector
+from memae.persistence import load_model
 from memae.run_dir import locate_model
 from memae.scores_file import write_scores
 
@@ -45,7 +45,7 @@ def handle(args: argparse.Namespace) -> int:
     if out is None:
         out = run.inside(config.output.scores if config else "scores.csv", "output.scores")
     inputs = load_inputs(args.data, spec, classes=args.classes, progress=progress)
-    detector = MemAEDetector.load(model_path, device=args.device)
+    detector = load_model(model_path, device=args.device)  # a detector or an ensemble
     scores = score_batches(detector, inputs.X, progress)
     anomaly = (scores > detector.threshold_).astype(int)
     meta = {"model": str(Path(model_path).resolve()), "data": str(Path(args.data).resolve()),
