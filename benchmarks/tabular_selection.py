@@ -50,6 +50,9 @@ KDD_CANDIDATES: dict[str, TrainConfig] = {
     "latent 8, memory 200": changed(KDD, {"latent_dim": 8}, memory_size=200),
     "hidden 128-64-32, latent 8, memory 200": changed(
         KDD, {"hidden": (128, 64, 32), "latent_dim": 8}, memory_size=200),
+    "10 members x 20,000 rows, 20 epochs each": changed(
+        KDD, epochs=20, n_estimators=10, max_samples=20_000),
+    "5 members on all rows": changed(KDD, n_estimators=5),
 }
 
 # The second round's choice (one detector, <= 500 steps); rows of the first two
@@ -70,6 +73,13 @@ ODDS_CANDIDATES: dict[str, TrainConfig] = {
         ODDS, max_steps=100, n_estimators=10, max_samples=512),
     "5 members x 512 rows, <= 200 steps each": changed(
         ODDS, max_steps=200, n_estimators=5, max_samples=512),
+    # fourth round (run after the third round's test result, see docs/results.md):
+    # one change each to the third round's choice, odds.CONFIG
+    "chosen, memory 20 items": changed(odds.CONFIG, memory_size=20),
+    "chosen, latent 4": changed(odds.CONFIG, {"latent_dim": 4}),
+    "chosen, 1024 rows per member": changed(odds.CONFIG, max_samples=1024),
+    "chosen, <= 50 steps each": changed(odds.CONFIG, max_steps=50),
+    "chosen, <= 200 steps each": changed(odds.CONFIG, max_steps=200),
 }
 
 
