@@ -160,3 +160,27 @@ def test_benchmark_config_builds_an_ensemble_with_member_step_budgets() -> None:
     assert built.estimator.epochs == 25 and built.estimator.shrink_threshold == 0.0
     assert isinstance(make_detector(config.with_(n_estimators=1), "MemAE", 3, 10_000),
                       MemAEDetector)
+
+
+def test_large_inputs_are_scored_in_chunks_with_the_same_result(fitted, monkeypatch) -> None:
+    import memae.ensemble
+
+    ensemble, X, _ = fitted
+    whole = ensemble.decision_function(X)
+    monkeypatch.setattr(memae.ensemble, "VALIDATION_CHUNK_ROWS", 64)
+    np.testing.assert_array_equal(ensemble.decision_function(X), whole)
+
+
+def test_images_work_like_tables() -> None:
+    rng = np.random.default_rng(0)
+    images = rng.random((40, 1, 8, 8), dtype=np.float32) * 0.1
+    images[:, :, 2:6, 2:6] += 0.8  # normal: a bright square
+    odd = rng.random((5, 1, 8, 8), dtype=np.float32)  # anomalies: noise
+    layers = {"channels": (4, 8), "kernel_sizes": (3, 3), "strides": (2, 2),
+              "decoder_kernel_sizes": (3, 3)}
+    member = MemAEDetector(model="conv2d", model_params=layers, epochs=30, random_state=0,
+                           device="cpu")
+    ensemble = MemAEEnsemble(member, n_estimators=2, max_samples=30, random_state=0)
+    ensemble.fit(images)
+    assert ensemble.explain(odd).shape == odd.shape
+    assert ensemble.decision_function(odd).min() > np.median(ensemble.decision_scores_)

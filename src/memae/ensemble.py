@@ -24,7 +24,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, OutlierMixin, clone
 from sklearn.utils.validation import check_is_fitted, check_random_state
 
-from memae.detector import MemAEDetector
+from memae.detector import VALIDATION_CHUNK_ROWS, MemAEDetector
 from memae.thresholds import contamination_threshold, fpr_threshold, scores_to_proba
 from memae.validation import check_input, check_params
 
@@ -155,8 +155,15 @@ class MemAEEnsemble(OutlierMixin, BaseEstimator):
         return int(self.estimators_[0].score_batch_size)
 
     def decision_function(self, X: Any) -> np.ndarray:
-        """Anomaly scores ``(n,)``: the mean of the members' standardised scores."""
+        """Anomaly scores ``(n,)``: the mean of the members' standardised scores.
+
+        A large NumPy array (or memory map) is validated and scored in chunks,
+        so no float copy of all of ``X`` is made, as for a single detector.
+        """
         check_is_fitted(self, "estimators_")
+        if isinstance(X, np.ndarray) and X.ndim >= 2 and len(X) > VALIDATION_CHUNK_ROWS:
+            return np.concatenate([self.decision_function(X[start:start + VALIDATION_CHUNK_ROWS])
+                                   for start in range(0, len(X), VALIDATION_CHUNK_ROWS)])
         return self._member_scores(check_input(self, X, reset=False)).mean(axis=0)
 
     def score_samples(self, X: Any) -> np.ndarray:
