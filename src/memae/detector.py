@@ -18,7 +18,7 @@ from memae.memmap_pages import release_rows
 from memae.models import MemAutoEncoder, create_model, model_config
 from memae.models.conv import ConvConfig
 from memae.scoring import element_errors, sample_scores
-from memae.thresholds import contamination_threshold, fpr_threshold, scores_to_proba
+from memae.thresholds import ScoreContract, contamination_threshold, fpr_threshold
 from memae.training import train
 from memae.validation import check_input, check_params
 
@@ -51,7 +51,7 @@ def finite_scores(scores: np.ndarray) -> np.ndarray:
     return scores
 
 
-class MemAEDetector(OutlierMixin, BaseEstimator):
+class MemAEDetector(ScoreContract, OutlierMixin, BaseEstimator):
     """Memory-augmented autoencoder anomaly detector (Gong et al., ICCV 2019).
 
     Fit on (mostly) normal data; the anomaly score is the mean squared
@@ -312,18 +312,6 @@ class MemAEDetector(OutlierMixin, BaseEstimator):
     def _checked_scores(self, X: Any) -> np.ndarray:
         return finite_scores(sample_scores(self.model_, self._prepare(X),
                                            self.score_batch_size, self.device_))
-
-    def score_samples(self, X: Any) -> np.ndarray:
-        """Alias of :meth:`decision_function` (higher = more anomalous)."""
-        return self.decision_function(X)
-
-    def predict(self, X: Any) -> np.ndarray:
-        """0 for inliers, 1 for outliers (score above ``threshold_``)."""
-        return (self.decision_function(X) > self.threshold_).astype(int)
-
-    def predict_proba(self, X: Any, method: str = "linear") -> np.ndarray:
-        """``(n, 2)`` probabilities [inlier, outlier], scaled by the training scores."""
-        return scores_to_proba(self.decision_function(X), self.decision_scores_, method)
 
     def explain(self, X: Any) -> np.ndarray:
         """Squared reconstruction error per feature (tabular) or per pixel (images).

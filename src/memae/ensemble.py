@@ -25,7 +25,7 @@ from sklearn.base import BaseEstimator, OutlierMixin, clone
 from sklearn.utils.validation import check_is_fitted, check_random_state
 
 from memae.detector import VALIDATION_CHUNK_ROWS, MemAEDetector
-from memae.thresholds import contamination_threshold, fpr_threshold, scores_to_proba
+from memae.thresholds import ScoreContract, contamination_threshold, fpr_threshold
 from memae.validation import check_input, check_params
 
 
@@ -43,7 +43,7 @@ def member_rows(max_samples: Any, n: int) -> int:
                      f"{max_samples!r}.")
 
 
-class MemAEEnsemble(OutlierMixin, BaseEstimator):
+class MemAEEnsemble(ScoreContract, OutlierMixin, BaseEstimator):
     """Bagged MemAE detectors with standardised, averaged scores (PyOD's contract).
 
     Parameters
@@ -165,18 +165,6 @@ class MemAEEnsemble(OutlierMixin, BaseEstimator):
             return np.concatenate([self.decision_function(X[start:start + VALIDATION_CHUNK_ROWS])
                                    for start in range(0, len(X), VALIDATION_CHUNK_ROWS)])
         return self._member_scores(check_input(self, X, reset=False)).mean(axis=0)
-
-    def score_samples(self, X: Any) -> np.ndarray:
-        """Alias of :meth:`decision_function` (higher = more anomalous)."""
-        return self.decision_function(X)
-
-    def predict(self, X: Any) -> np.ndarray:
-        """0 for inliers, 1 for outliers (score above ``threshold_``)."""
-        return (self.decision_function(X) > self.threshold_).astype(int)
-
-    def predict_proba(self, X: Any, method: str = "linear") -> np.ndarray:
-        """``(n, 2)`` probabilities [inlier, outlier], scaled by the training scores."""
-        return scores_to_proba(self.decision_function(X), self.decision_scores_, method)
 
     def explain(self, X: Any) -> np.ndarray:
         """Squared error per feature / pixel, each member's divided by its ``member_std_``.

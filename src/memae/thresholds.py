@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import numpy as np
 from scipy.special import erf
@@ -48,3 +49,25 @@ def scores_to_proba(scores: np.ndarray, train_scores: np.ndarray, method: str) -
         raise ValueError(f"method must be one of {PROBA_METHODS}, got {method!r}.")
     p = np.clip(p, 0.0, 1.0)
     return np.column_stack([1.0 - p, p])
+
+
+class ScoreContract:
+    """PyOD's methods on top of ``decision_function``, ``threshold_`` and ``decision_scores_``."""
+
+    threshold_: float
+    decision_scores_: np.ndarray
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        raise NotImplementedError
+
+    def score_samples(self, X: Any) -> np.ndarray:
+        """Alias of :meth:`decision_function` (higher = more anomalous)."""
+        return self.decision_function(X)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """0 for inliers, 1 for outliers (score above ``threshold_``)."""
+        return (self.decision_function(X) > self.threshold_).astype(int)
+
+    def predict_proba(self, X: Any, method: str = "linear") -> np.ndarray:
+        """``(n, 2)`` probabilities [inlier, outlier], scaled by the training scores."""
+        return scores_to_proba(self.decision_function(X), self.decision_scores_, method)
