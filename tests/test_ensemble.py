@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -184,3 +185,21 @@ def test_images_work_like_tables() -> None:
     ensemble.fit(images)
     assert ensemble.explain(odd).shape == odd.shape
     assert ensemble.decision_function(odd).min() > np.median(ensemble.decision_scores_)
+
+
+def test_load_model_picks_the_class_and_edited_files_are_refused(fitted, tmp_path: Path) -> None:
+    from safetensors.torch import load_file, save_file
+
+    from memae.persistence import METADATA_KEY, load_model, read_metadata
+
+    ensemble, X, _ = fitted
+    path = ensemble.save(tmp_path / "ensemble.safetensors")
+    assert isinstance(load_model(path), MemAEEnsemble)
+    single = ensemble.estimators_[0].save(tmp_path / "single.safetensors")
+    assert isinstance(load_model(single), MemAEDetector)
+    tensors = load_file(path)
+    del tensors["estimators.1.rows"]
+    edited = tmp_path / "edited.safetensors"
+    save_file(tensors, edited, metadata={METADATA_KEY: json.dumps(read_metadata(path))})
+    with pytest.raises(ValueError, match="corrupt or edited.*save the model again"):
+        MemAEEnsemble.load(edited)
