@@ -91,3 +91,26 @@ def test_export_refuses_an_unfitted_detector(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="exporter must be one of"):
         export_onnx(MemAEDetector(**FAST).fit(np.zeros((4, 2))), tmp_path / "x.onnx",
                     exporter="tf")
+
+
+def test_ensemble_exports_its_standardised_mean_score(tabular, tmp_path: Path, capsys) -> None:
+    from memae import MemAEEnsemble
+
+    detector, X = tabular
+    train = X[:40] * 0.5  # any training rows: the point is parity, not quality
+    member = MemAEDetector(**{**FAST, "epochs": 3}, memory_size=12)
+    ensemble = MemAEEnsemble(member, n_estimators=3, max_samples=30, random_state=0).fit(train)
+    path = export_onnx(ensemble, tmp_path / "ensemble.onnx", exporter="legacy")
+    for batch in (1, len(X)):
+        scores, _, threshold = onnx_scores(path, X[:batch])
+        assert np.abs(scores - ensemble.decision_function(X[:batch])).max() <= PARITY
+    assert threshold == ensemble.threshold_
+    meta = ort.InferenceSession(str(path)).get_modelmeta().custom_metadata_map
+    assert meta["memae.model"] == "ensemble of 3 x mlp"
+    with pytest.raises(ValueError, match="exports scores only"):
+        export_onnx(ensemble, tmp_path / "r.onnx", with_reconstruction=True)
+    ensemble.save(tmp_path / "ensemble.safetensors")
+    out = tmp_path / "cli.onnx"
+    assert main(["export", str(tmp_path / "ensemble.safetensors"), "--out", str(out),
+                 "--exporter", "legacy"]) == 0
+    assert "max |score difference| vs PyTorch" in capsys.readouterr().out

@@ -1,6 +1,7 @@
 """Export a fitted detector to ONNX: raw input in, anomaly score per sample out.
 
-The exported graph does what :meth:`MemAEDetector.decision_function` does:
+The exported graph does what :meth:`MemAEDetector.decision_function` does
+(for a :class:`memae.MemAEEnsemble`, every member's graph and the standardised mean):
 standardise with the training statistics (baked in as constants), run the
 autoencoder, and average the squared error over every element of a sample.
 Its input ``input`` has a dynamic batch axis; its outputs are ``score``
@@ -26,7 +27,8 @@ from torch import Tensor, nn
 
 import memae
 
-__all__ = ["EXPORTERS", "ScoringGraph", "check_onnx", "export_onnx"]
+__all__ = ["EXPORTERS", "EnsembleScoringGraph", "ScoringGraph", "check_onnx", "export_onnx",
+           "scoring_graph"]
 
 EXPORTERS = ("dynamo", "legacy")
 INPUT_NAME = "input"
@@ -64,10 +66,46 @@ class ScoringGraph(nn.Module):
         return score, reconstruction * self.std + self.mean
 
 
+class EnsembleScoringGraph(nn.Module):
+    """``x -> mean over members of (member score - member mean) / member std``.
+
+    What :meth:`memae.MemAEEnsemble.decision_function` computes, one
+    :class:`ScoringGraph` per member.
+    """
+
+    def __init__(self, members: list[ScoringGraph], mean: np.ndarray, std: np.ndarray) -> None:
+        super().__init__()
+        self.members = nn.ModuleList(members)
+        self.register_buffer("member_mean", torch.as_tensor(mean, dtype=torch.float32))
+        self.register_buffer("member_std", torch.as_tensor(std, dtype=torch.float32))
+
+    def forward(self, x: Tensor) -> Tensor:
+        scores = torch.stack([member(x) for member in self.members], dim=1)  # (batch, members)
+        return ((scores - self.member_mean) / self.member_std).mean(dim=1)
+
+
+def scoring_graph(detector: Any, with_reconstruction: bool = False) -> nn.Module:
+    """The scoring graph of a fitted detector or ensemble (weights copied to the CPU)."""
+    def single(member: Any, reconstruction: bool) -> ScoringGraph:
+        return ScoringGraph(copy.deepcopy(member.model_).cpu(), member.scale_mean_,
+                            member.scale_std_, reconstruction)
+
+    if not hasattr(detector, "estimators_"):
+        return single(detector, with_reconstruction)
+    if with_reconstruction:
+        raise ValueError("an ensemble has one reconstruction per member, so it exports "
+                         "scores only; drop with_reconstruction (--reconstruction).")
+    return EnsembleScoringGraph([single(m, False) for m in detector.estimators_],
+                                detector.member_mean_, detector.member_std_)
+
+
 def _metadata(detector: Any, input_spec: dict[str, Any] | None) -> dict[str, str]:
+    members = getattr(detector, "estimators_", None)
+    name = (f"ensemble of {len(members)} x {members[0].model_name_}" if members
+            else detector.model_name_)
     return {
         "memae.version": memae.__version__,
-        "memae.model": detector.model_name_,
+        "memae.model": name,
         "memae.threshold": repr(float(detector.threshold_)),
         "memae.input_shape": json.dumps(list(detector.input_shape_)),
         "memae.input_spec": json.dumps(input_spec or {}),
@@ -83,7 +121,8 @@ def export_onnx(detector: Any, path: str | os.PathLike[str], *,
     Parameters
     ----------
     detector:
-        A fitted :class:`memae.MemAEDetector`.
+        A fitted :class:`memae.MemAEDetector` or :class:`memae.MemAEEnsemble`
+        (an ensemble exports its score only, not a reconstruction).
     path:
         The ``.onnx`` file to write (one file; weights are embedded).
     with_reconstruction:
@@ -101,7 +140,7 @@ def export_onnx(detector: Any, path: str | os.PathLike[str], *,
     -------
     pathlib.Path
     """
-    if not hasattr(detector, "model_"):
+    if not (hasattr(detector, "model_") or hasattr(detector, "estimators_")):
         raise ValueError("this detector is not fitted; fit or load it before exporting.")
     if exporter not in EXPORTERS:
         raise ValueError(f"exporter must be one of {EXPORTERS}, got {exporter!r}.")
@@ -111,8 +150,7 @@ def export_onnx(detector: Any, path: str | os.PathLike[str], *,
         raise ImportError("ONNX export needs onnx: pip install 'memae[onnx]'") from error
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    model = copy.deepcopy(detector.model_).cpu()
-    graph = ScoringGraph(model, detector.scale_mean_, detector.scale_std_, with_reconstruction)
+    graph = scoring_graph(detector, with_reconstruction)
     example = torch.zeros((2, *detector.input_shape_), dtype=torch.float32)
     outputs = ["score", "reconstruction"] if with_reconstruction else ["score"]
     options: dict[str, Any] = {"input_names": [INPUT_NAME], "output_names": outputs,

@@ -9,7 +9,9 @@ import numpy as np
 
 from memae.cli.common import add_common_options, set_threads, show_progress
 from memae.detector import MemAEDetector
+from memae.ensemble import MemAEEnsemble
 from memae.export import EXPORTERS, check_onnx, export_onnx
+from memae.persistence import load_model
 from memae.run_dir import RunDir, locate_model
 
 PARITY_TOLERANCE = 1e-4
@@ -34,12 +36,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=handle)
 
 
-def probe_inputs(detector: MemAEDetector, n: int = 16, seed: int = 0) -> np.ndarray:
+def probe_inputs(detector: MemAEDetector | MemAEEnsemble, n: int = 16, seed: int = 0
+                 ) -> np.ndarray:
     """Random samples in the range the model was trained on, for the parity check."""
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((n, *detector.input_shape_)).astype(np.float32)
-    if detector.scale_mean_ is not None:
-        return X * detector.scale_std_ + detector.scale_mean_
+    scaled = getattr(detector, "estimators_", [detector])[0]  # an ensemble: its first member
+    if scaled.scale_mean_ is not None:
+        return X * scaled.scale_std_ + scaled.scale_mean_
     return np.clip(0.5 + 0.25 * X, 0.0, 1.0)
 
 
@@ -47,7 +51,7 @@ def handle(args: argparse.Namespace) -> int:
     set_threads(args.threads)
     model_path, run = locate_model(args.model)
     out = args.out if args.out is not None else model_path.with_suffix(".onnx")
-    detector = MemAEDetector.load(model_path)
+    detector = load_model(model_path)  # a detector or an ensemble
     spec = run.read_json(RunDir.INPUT) if run.input_spec.is_file() else None
     export_onnx(detector, out, with_reconstruction=args.reconstruction,
                 exporter=args.exporter, input_spec=spec)
