@@ -90,9 +90,11 @@ def test_target_fpr_uses_out_of_bag_scores() -> None:
         in_all &= mask
     assert np.array_equal(np.isnan(oob), in_all)
     assert np.mean(oob[~in_all] > ensemble.threshold_) <= 0.05
+    refused = MemAEEnsemble(MEMBER, n_estimators=2, max_samples=1.0, target_fpr=0.05,
+                            random_state=0)
     with pytest.raises(ValueError, match="out-of-bag rows.*lower max_samples"):
-        MemAEEnsemble(MEMBER, n_estimators=2, max_samples=1.0, target_fpr=0.05,
-                      random_state=0).fit(X)
+        refused.fit(X)
+    assert not hasattr(refused, "estimators_")  # refused before any training
 
 
 @pytest.mark.parametrize(("params", "match"), [

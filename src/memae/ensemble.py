@@ -106,6 +106,12 @@ class MemAEEnsemble(ScoreContract, OutlierMixin, BaseEstimator):
         started = time.perf_counter()
         n = len(X)
         size = member_rows(self.max_samples, n)
+        if self.target_fpr is not None and size >= n:
+            # checked before training: with no out-of-bag row there is nothing to set it on
+            raise ValueError(
+                "target_fpr needs out-of-bag rows, but every member would train on every "
+                f"row (max_samples={self.max_samples!r} covers all {n} rows); lower "
+                "max_samples or use contamination instead.")
         rng = check_random_state(self.random_state)
         self.estimators_, self.samples_ = [], []
         for _ in range(self.n_estimators):
@@ -140,11 +146,6 @@ class MemAEEnsemble(ScoreContract, OutlierMixin, BaseEstimator):
             self.threshold_ = contamination_threshold(self.decision_scores_, self.contamination)
         else:
             oob = self.oob_scores_[np.isfinite(self.oob_scores_)]
-            if len(oob) == 0:
-                raise ValueError(
-                    "target_fpr needs out-of-bag rows, but every member trained on every "
-                    f"row (max_samples={self.max_samples!r} covers all {len(self.oob_scores_)} "
-                    "rows); lower max_samples or use contamination instead.")
             self.threshold_ = fpr_threshold(oob, self.target_fpr)
         self.labels_ = (self.decision_scores_ > self.threshold_).astype(int)
 
