@@ -115,3 +115,16 @@ def test_gcn_l1_normalises_each_image_on_its_own() -> None:
     assert out.dtype == np.float32 and normalize_images(images, "none") is images
     with pytest.raises(ValueError, match="image_normalization: got 'l2'"):
         normalize_images(images, "l2")
+
+
+def test_an_ensemble_config_runs_the_protocol() -> None:
+    rng = np.random.default_rng(0)
+    images = rng.random((60, 1, 8, 8), dtype=np.float32)
+    labels = np.repeat([0, 1], 30)
+    images[labels == 0, :, 2:6, 2:6] += 1.0  # class 0: a bright square
+    splits = ImageSplits(images[::2], labels[::2], images[1::2], labels[1::2], ["a", "b"])
+    config = TrainConfig(model="conv2d", epochs=5, n_estimators=2, max_samples=10,
+                         model_params={"channels": (4, 8), "kernel_sizes": (3, 3),
+                                       "strides": (2, 2), "decoder_kernel_sizes": (3, 3)})
+    rows = run_oneclass(splits, config, classes=[0], seeds=[0], variants=["MemAE"])
+    assert len(rows[0]["epochs"]) == 2 and 0 <= rows[0]["roc_auc"] <= 1

@@ -30,6 +30,8 @@ from memae.benchmarks.ablation import (
     markdown_table,
     mean_std,
 )
+from memae.detector import MemAEDetector
+from memae.ensemble import MemAEEnsemble
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +100,13 @@ def normalize_images(images: np.ndarray, kind: str) -> np.ndarray:
     return (centred / np.where(scale > 0, scale, 1.0)).reshape(images.shape).astype(np.float32)
 
 
+def best_epochs(detector: MemAEDetector | MemAEEnsemble) -> int | list[int]:
+    """The kept epoch of a detector, or of every member of an ensemble."""
+    if isinstance(detector, MemAEEnsemble):
+        return [m.history_.best_epoch for m in detector.estimators_]
+    return detector.history_.best_epoch
+
+
 def run_oneclass(splits: ImageSplits, config: TrainConfig, classes: Sequence[int],
                  seeds: Sequence[int], device: str = "cpu",
                  variants: Sequence[str] = tuple(VARIANTS)) -> list[dict[str, Any]]:
@@ -118,7 +127,7 @@ def run_oneclass(splits: ImageSplits, config: TrainConfig, classes: Sequence[int
                     "class": splits.class_names[label], "variant": variant, "seed": seed,
                     "roc_auc": float(roc_auc_score(anomalous, scores)),
                     "aupr": float(average_precision_score(anomalous, scores)),
-                    "epochs": detector.history_.best_epoch,
+                    "epochs": best_epochs(detector),
                     "seconds": time.perf_counter() - started,
                 })
                 logger.info("%s %s seed %d: AUC %.4f", rows[-1]["class"], variant, seed,
