@@ -45,8 +45,6 @@ def k3(epochs: int, temperature: float = 0.05, **changes: Any) -> TrainConfig:
     return PAPER_NET.with_(model_params=params, epochs=epochs, **changes)
 
 
-# One 64-d code per image ("1x1 code"): see memae.benchmarks.oneclass.ONE_CODE_PER_IMAGE.
-CODE_1X1 = ONE_CODE_PER_IMAGE
 
 # The MNIST configuration chosen in the second round (3x3 first conv, 30 epochs); the
 # third round's candidates change it.
@@ -56,7 +54,7 @@ K3_30 = k3(30)
 def gcn_1x1(epochs: int = 30, **params: Any) -> TrainConfig:
     """``K3_30`` on gcn_l1 images with a 1x1 code, plus ``params`` changes."""
     return K3_30.with_(image_normalization="gcn_l1", epochs=epochs,
-                       model_params={**K3_30.model_params, **CODE_1X1, **params})
+                       model_params={**K3_30.model_params, **ONE_CODE_PER_IMAGE, **params})
 
 
 MNIST: dict[str, TrainConfig] = {
@@ -71,7 +69,7 @@ MNIST: dict[str, TrainConfig] = {
     "first conv 3x3, 30 epochs, batch 32": k3(30, batch_size=32),
     "first conv 3x3, 50 epochs": k3(50),
     "gcn_l1 images": K3_30.with_(image_normalization="gcn_l1"),
-    "1x1 code": K3_30.with_(model_params={**K3_30.model_params, **CODE_1X1}),
+    "1x1 code": K3_30.with_(model_params={**K3_30.model_params, **ONE_CODE_PER_IMAGE}),
     "gcn_l1 images, 1x1 code": gcn_1x1(),
     "gcn_l1, 1x1 code of 32": gcn_1x1(channels=(16, 32, 64, 32)),
     "gcn_l1, 1x1 code of 128": gcn_1x1(channels=(16, 32, 64, 128)),
@@ -95,10 +93,10 @@ CIFAR10: dict[str, TrainConfig] = {
         epochs=10, model_params={**CIFAR_FIRST.model_params, "channels": (32, 64, 128)}),
     "gcn_l1 images": CIFAR_10_EPOCHS.with_(image_normalization="gcn_l1"),
     "1x1 code": CIFAR_10_EPOCHS.with_(model_params={**CIFAR_10_EPOCHS.model_params,
-                                                    **CODE_1X1}),
+                                                    **ONE_CODE_PER_IMAGE}),
     "gcn_l1 images, 1x1 code": CIFAR_10_EPOCHS.with_(
         image_normalization="gcn_l1",
-        model_params={**CIFAR_10_EPOCHS.model_params, **CODE_1X1}),
+        model_params={**CIFAR_10_EPOCHS.model_params, **ONE_CODE_PER_IMAGE}),
 }
 
 BENCHMARKS = {"mnist": (mnist, MNIST, (0, 7)), "cifar10": (cifar10, CIFAR10, (0, 3))}

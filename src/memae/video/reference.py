@@ -57,11 +57,11 @@ class ErrorReference:
             raise ValueError(f"n_frames: got {self.n_frames}; expected >= 1")
 
     @functools.cached_property
-    def divisors(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """``(mean + floor, mean, std + floor)`` as tensors, computed once per reference
-        rather than once per scored frame."""
+    def floored(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """``mean`` and ``std`` plus their floors, as tensors (the divisors of ``ratio``
+        and ``zscore``), computed once per reference rather than once per scored frame."""
         mean, std = torch.from_numpy(self.mean), torch.from_numpy(self.std)
-        return (mean + FLOOR_FRACTION * float(mean.mean()), mean,
+        return (mean + FLOOR_FRACTION * float(mean.mean()),
                 std + FLOOR_FRACTION * float(std.mean()))
 
 
@@ -74,9 +74,11 @@ def normalize_map(smoothed: torch.Tensor, reference: ErrorReference,
         raise ValueError(f"map: size {tuple(smoothed.shape[-2:])} but the error reference is "
                          f"{reference.mean.shape}; it was fitted for another input size")
     if kind == "ratio":
-        return smoothed / reference.divisors[0]
+        mean_floored, _ = reference.floored
+        return smoothed / mean_floored
     if kind == "zscore":
-        return (smoothed - reference.divisors[1]) / reference.divisors[2]
+        _, std_floored = reference.floored
+        return (smoothed - torch.from_numpy(reference.mean)) / std_floored
     raise ValueError(f"kind: got {kind!r}; expected 'none', 'ratio' or 'zscore'")
 
 
