@@ -2,10 +2,11 @@
 
 A :class:`RunConfig` describes one training run: where the data is and how to
 read it (:class:`DataConfig`), the detector's parameters
-(:class:`DetectorConfig`, the keyword arguments of :class:`memae.MemAEDetector`)
-and where the outputs go (:class:`OutputConfig`). :func:`resolve_config` applies
-the three layers in order; a key that no dataclass declares is an error that
-names the key, so a typo never silently falls back to a default. The resolved
+(:class:`DetectorConfig`, the keyword arguments of :class:`memae.MemAEDetector`),
+whether to bag several detectors (:class:`EnsembleConfig`) and where the outputs
+go (:class:`OutputConfig`). :func:`resolve_config` applies the three layers in
+order; a key that no dataclass declares is an error that names the key, so a
+typo never silently falls back to a default. The resolved
 configuration is written beside the model (``config.yaml`` in the run
 directory) and is enough to rerun the training.
 """
@@ -24,6 +25,7 @@ import yaml
 __all__ = [
     "DataConfig",
     "DetectorConfig",
+    "EnsembleConfig",
     "OutputConfig",
     "RunConfig",
     "load_config_file",
@@ -87,6 +89,21 @@ class DetectorConfig:
 
 
 @dataclass
+class EnsembleConfig:
+    """Bagging: with ``n_estimators`` above 1, ``memae train`` fits a :class:`memae.MemAEEnsemble`.
+
+    Each of the ``n_estimators`` members is a detector as :class:`DetectorConfig`
+    describes, trained on ``max_samples`` rows drawn without replacement (an
+    int, or a share of the rows in (0, 1]); the detector section's
+    ``contamination``, ``target_fpr`` and ``random_state`` apply to the ensemble.
+    ``n_estimators: 1`` (the default) trains one detector and ignores ``max_samples``.
+    """
+
+    n_estimators: int = 1
+    max_samples: int | float = 256
+
+
+@dataclass
 class OutputConfig:
     """Where a run's files go.
 
@@ -106,6 +123,7 @@ class RunConfig:
 
     data: DataConfig = field(default_factory=DataConfig)
     detector: DetectorConfig = field(default_factory=DetectorConfig)
+    ensemble: EnsembleConfig = field(default_factory=EnsembleConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
     threads: int = 1
 
@@ -139,6 +157,10 @@ class RunConfig:
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise ValueError(f"data.{name} must be a list of strings, got {value!r}; "
                                  f"write e.g. {name}: [\"a\", \"b\"].")
+        count = self.ensemble.n_estimators
+        if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+            raise ValueError(f"ensemble.n_estimators must be an int >= 1, got {count!r}; "
+                             "1 trains a single detector.")
         if not isinstance(self.threads, int) or isinstance(self.threads, bool) or self.threads < 1:
             raise ValueError(f"threads must be an int >= 1, got {self.threads!r}.")
         return self

@@ -105,13 +105,7 @@ class MemAEEnsemble(ScoreContract, OutlierMixin, BaseEstimator):
         X = check_input(self, X, reset=True)
         started = time.perf_counter()
         n = len(X)
-        size = member_rows(self.max_samples, n)
-        if self.target_fpr is not None and size >= n:
-            # checked before training: with no out-of-bag row there is nothing to set it on
-            raise ValueError(
-                "target_fpr needs out-of-bag rows, but every member would train on every "
-                f"row (max_samples={self.max_samples!r} covers all {n} rows); lower "
-                "max_samples or use contamination instead.")
+        size = self.rows_per_member(n)
         rng = check_random_state(self.random_state)
         self.estimators_, self.samples_ = [], []
         for _ in range(self.n_estimators):
@@ -135,6 +129,22 @@ class MemAEEnsemble(ScoreContract, OutlierMixin, BaseEstimator):
         self._set_threshold()
         self.fit_seconds_ = time.perf_counter() - started
         return self
+
+    def rows_per_member(self, n: int) -> int:
+        """Rows each member trains on when fitting ``n`` rows.
+
+        Raises ``ValueError`` for parameters that cannot fit ``n`` rows, so a
+        caller can check them before any training (``fit`` checks them first).
+        """
+        self._check_params()
+        size = member_rows(self.max_samples, n)
+        if self.target_fpr is not None and size >= n:
+            # with no out-of-bag row there is nothing to set the threshold on
+            raise ValueError(
+                "target_fpr needs out-of-bag rows, but every member would train on every "
+                f"row (max_samples={self.max_samples!r} covers all {n} rows); lower "
+                "max_samples or use contamination instead.")
+        return size
 
     def _member_scores(self, X: np.ndarray) -> np.ndarray:
         """``(n_estimators, n)`` standardised member scores of validated ``X``."""

@@ -1,5 +1,8 @@
 """``memae train``: fit a detector on a table or an image folder into a run directory.
 
+With ``--n-estimators K`` (K > 1) the run holds a :class:`memae.MemAEEnsemble`
+of K detectors, each trained on ``--max-samples`` rows.
+
 Configuration flows one way: :class:`memae.config.RunConfig` defaults, then
 ``--config FILE`` (YAML or JSON), then the flags below, then ``--set KEY=VALUE``.
 """
@@ -19,6 +22,7 @@ from memae.config import RunConfig, load_config_file, parse_assignment, resolve_
 from memae.data.inputs import detect_kind, fit_inputs
 from memae.detector import MemAEDetector
 from memae.distributed import end_process_group, init_from_env, launched_by_torchrun
+from memae.ensemble import MemAEEnsemble
 from memae.metrics import anomaly_metrics
 from memae.run_dir import RunDir
 
@@ -36,8 +40,22 @@ FLAG_KEYS: dict[str, tuple[str | None, str]] = {
     "batch_size": ("detector", "batch_size"), "learning_rate": ("detector", "learning_rate"),
     "contamination": ("detector", "contamination"), "target_fpr": ("detector", "target_fpr"),
     "seed": ("detector", "random_state"), "device": ("detector", "device"),
+    "n_estimators": ("ensemble", "n_estimators"), "max_samples": ("ensemble", "max_samples"),
     "out": ("output", "run_dir"), "threads": (None, "threads"),
 }
+
+
+def int_or_float(text: str) -> int | float:
+    """``--max-samples``: ``512`` is a row count, ``0.5`` a share of the rows."""
+    try:
+        return int(text)
+    except ValueError:
+        try:
+            return float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected a row count (e.g. 512) or a share of the rows (e.g. 0.5), "
+                f"got {text!r}") from None
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -69,6 +87,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--contamination", type=float, default=None)
     parser.add_argument("--target-fpr", type=float, default=None)
     parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--n-estimators", type=int, default=None, metavar="K",
+                        help="train an ensemble of K detectors (default 1: one detector)")
+    parser.add_argument("--max-samples", type=int_or_float, default=None, metavar="ROWS",
+                        help="rows per ensemble member: a count or a share in (0, 1] "
+                             "(default 256)")
     parser.add_argument("--device", default=None, help="auto, cpu, cuda, cuda:N or mps")
     parser.add_argument("--out", default=None, help="run directory to create")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
@@ -120,9 +143,22 @@ def resume_config(args: argparse.Namespace) -> RunConfig:
                                 "--out folder of an interrupted `memae train`.")
     config = resolve_config(load_config_file(run.config))
     config.output.run_dir = str(run.root)
+    if config.ensemble.n_estimators > 1:
+        raise ValueError(f"{str(run.root)!r} trains an ensemble, which keeps no per-epoch "
+                         "checkpoints to resume from; train it again with --overwrite.")
     if args.threads is not None:
         config.threads = args.threads
     return config
+
+
+def build_ensemble(config: RunConfig, verbose: bool) -> MemAEEnsemble:
+    """``ensemble.n_estimators`` detectors as the detector section describes them."""
+    return MemAEEnsemble(MemAEDetector(**asdict(config.detector), verbose=verbose),
+                         n_estimators=config.ensemble.n_estimators,
+                         max_samples=config.ensemble.max_samples,
+                         contamination=config.detector.contamination,
+                         target_fpr=config.detector.target_fpr,
+                         random_state=config.detector.random_state)
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -139,6 +175,12 @@ def handle(args: argparse.Namespace) -> int:
         data.path, format=data.format, label_col=data.label_col, ignore_cols=data.ignore_cols,
         categorical_cols=data.categorical_cols, image_size=data.image_size, color=data.color,
         classes=data.classes, normal_labels=data.normal_labels, progress=progress)
+    ensemble = build_ensemble(config, progress) if config.ensemble.n_estimators > 1 else None
+    if ensemble is not None:
+        ensemble.rows_per_member(len(inputs.X))  # bad max_samples fails before any write
+        if launched_by_torchrun():
+            raise ValueError("an ensemble (ensemble.n_estimators > 1) trains in one process; "
+                             "run it without torchrun.")
     if not resume and RunDir(Path(config.output.run_dir)).model.exists() and not args.overwrite:
         RunDir.create(config.output.run_dir)  # every rank refuses before any waits on rank 0
     rank = 0
@@ -146,6 +188,8 @@ def handle(args: argparse.Namespace) -> int:
         rank, _, device = init_from_env()
         config.detector.device = str(device)
     try:
+        if ensemble is not None:
+            return _train_ensemble(config, ensemble, inputs, spec, args, progress)
         return _train(config, inputs, spec, args, resume, rank, progress)
     finally:
         if launched_by_torchrun():
@@ -178,16 +222,42 @@ def _train(config: RunConfig, inputs: Any, spec: Any, args: argparse.Namespace, 
     return 0
 
 
-def training_metrics(detector: MemAEDetector, labels: np.ndarray | None) -> dict[str, Any]:
+def _train_ensemble(config: RunConfig, ensemble: MemAEEnsemble, inputs: Any, spec: Any,
+                    args: argparse.Namespace, progress: bool) -> int:
+    run = RunDir.create(config.output.run_dir, overwrite=args.overwrite)
+    config.save(run.config)
+    logger.info("training %d detectors on %d of %d samples each", ensemble.n_estimators,
+                ensemble.rows_per_member(len(inputs.X)), len(inputs.X))
+    ensemble.fit(inputs.X)
+    ensemble.save(run.model)
+    run.write_json(RunDir.INPUT, spec.to_dict())
+    run.write_json(RunDir.HISTORY, {
+        "members": [{**asdict(m.history_), "fit_seconds": m.fit_seconds_}
+                    for m in ensemble.estimators_],
+        "fit_seconds": ensemble.fit_seconds_})
+    run.write_json(RunDir.METRICS, training_metrics(ensemble, inputs.y))
+    if progress:
+        print(f"trained {ensemble.n_estimators} x {ensemble.estimators_[0].model_name_} on "
+              f"{len(ensemble.samples_[0])} of {len(inputs.X)} samples each in "
+              f"{ensemble.fit_seconds_:.1f} s; threshold {ensemble.threshold_:.6g}; "
+              f"wrote {run.root}")
+    return 0
+
+
+def training_metrics(detector: MemAEDetector | MemAEEnsemble,
+                     labels: np.ndarray | None) -> dict[str, Any]:
     """What ``metrics.json`` holds after training."""
     scores = detector.decision_scores_
-    metrics: dict[str, Any] = {
-        "threshold": float(detector.threshold_),
-        "n_train": int(detector.n_train_), "n_val": int(detector.n_val_),
-        "fit_seconds": float(detector.fit_seconds_),
-        "train_scores": {"mean": float(scores.mean()), "std": float(scores.std()),
-                         "flagged": int(detector.labels_.sum())},
-    }
+    metrics: dict[str, Any] = {"threshold": float(detector.threshold_)}
+    if isinstance(detector, MemAEEnsemble):
+        metrics.update(n_train=len(scores), n_estimators=len(detector.estimators_),
+                       rows_per_member=len(detector.samples_[0]),
+                       n_val_per_member=[int(m.n_val_) for m in detector.estimators_])
+    else:
+        metrics.update(n_train=int(detector.n_train_), n_val=int(detector.n_val_))
+    metrics.update(fit_seconds=float(detector.fit_seconds_),
+                   train_scores={"mean": float(scores.mean()), "std": float(scores.std()),
+                                 "flagged": int(detector.labels_.sum())})
     if labels is not None and 0 < labels.sum() < len(labels):
         # Scores of the very data the model was fitted on: optimistic, kept apart.
         metrics["in_sample"] = anomaly_metrics(labels, scores, detector.labels_)

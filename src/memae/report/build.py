@@ -13,8 +13,9 @@ from matplotlib.figure import Figure
 from memae.config import load_config_file, resolve_config
 from memae.data.inputs import Inputs, InputSpec, load_inputs, spec_for_model
 from memae.detector import MemAEDetector
+from memae.ensemble import MemAEEnsemble
 from memae.metrics import anomaly_metrics
-from memae.persistence import read_metadata
+from memae.persistence import load_model, read_metadata
 from memae.report.figures import (
     loss_figure,
     roc_pr_figure,
@@ -93,9 +94,13 @@ def _subset(inputs: Inputs, limit: int) -> tuple[Inputs, str]:
     return subset, f"a random subset of {limit} of {len(inputs.X)} samples (seed 0)"
 
 
-def _image_sections(detector: MemAEDetector, inputs: Inputs, described: str,
+def _image_sections(model: MemAEDetector | MemAEEnsemble, inputs: Inputs, described: str,
                     top_k: int) -> list[Section]:
-    scores = detector.decision_function(inputs.X)
+    scores = model.decision_function(inputs.X)
+    # an ensemble has no single reconstruction: its first member's is shown
+    ensemble = isinstance(model, MemAEEnsemble)
+    reconstruct = model.estimators_[0].reconstruct if ensemble else model.reconstruct
+    whose = " (of the ensemble's first member)" if ensemble else ""
     order = np.argsort(scores)
     k = min(top_k, len(order))
     section = Section("Most and least anomalous images",
@@ -103,11 +108,32 @@ def _image_sections(detector: MemAEDetector, inputs: Inputs, described: str,
     for name, picked, title in (("most_anomalous.png", order[::-1][:k], "most anomalous"),
                                 ("least_anomalous.png", order[:k], "least anomalous")):
         X = inputs.X[picked]
-        fig = image_grid_figure(X, detector.reconstruct(X), detector.explain(X), scores[picked],
+        fig = image_grid_figure(X, reconstruct(X), model.explain(X), scores[picked],
                                 [inputs.ids[i] for i in picked], f"The {k} {title}")
         section.panels.append(_panel(name, fig, f"The {k} {title} samples: input, "
-                                     "reconstruction, squared error per pixel."))
+                                     f"reconstruction{whose}, squared error per pixel."))
     return [section]
+
+
+def _training_section(model: MemAEDetector | MemAEEnsemble, version: str) -> Section:
+    members = model.estimators_ if isinstance(model, MemAEEnsemble) else [model]
+    first, history = members[0], members[0].history_
+    table = {"model": first.model_name_, "memory": first.model_.memory is not None,
+             "input shape": tuple(first.input_shape_)}
+    if isinstance(model, MemAEEnsemble):
+        table.update({"ensemble members": len(members),
+                      "training samples": len(model.decision_scores_),
+                      "samples per member": first.n_train_ + first.n_val_,
+                      "best epoch of the first member": history.best_epoch})
+        caption = "The first ensemble member's training objective and validation MSE per epoch."
+    else:
+        table.update({"training samples": first.n_train_, "validation samples": first.n_val_,
+                      "best epoch": history.best_epoch, "epochs run": len(history.train_loss)})
+        caption = "Training objective and validation reconstruction MSE per epoch."
+    table.update({"threshold": float(model.threshold_), "fit seconds": model.fit_seconds_,
+                  "memae": version})
+    figure = loss_figure(history.train_loss, history.val_loss, history.best_epoch)
+    return Section("Training", table=table, panels=[_panel("loss.png", figure, caption)])
 
 
 def _memory_section(detector: MemAEDetector, inputs: Inputs, described: str,
@@ -186,20 +212,10 @@ def build_report(run_dir: str | os.PathLike[str], options: ReportOptions = Repor
     out = options.out or run.inside(config.output.report if config else "report",
                                     "output.report")
     sections: list[Section] = []
-    detector = MemAEDetector.load(run.model) if run.model.is_file() else None
-    threshold = None if detector is None else float(detector.threshold_)
-    if detector is not None:
-        meta = read_metadata(run.model)
-        history = detector.history_
-        sections.append(Section("Training", table={
-            "model": detector.model_name_, "memory": bool(detector.model_.memory is not None),
-            "input shape": tuple(detector.input_shape_), "training samples": detector.n_train_,
-            "validation samples": detector.n_val_, "best epoch": history.best_epoch,
-            "epochs run": len(history.train_loss), "threshold": threshold,
-            "fit seconds": detector.fit_seconds_, "memae": meta["memae_version"]},
-            panels=[_panel("loss.png", loss_figure(history.train_loss, history.val_loss,
-                                                   history.best_epoch),
-                           "Training objective and validation reconstruction MSE per epoch.")]))
+    model = load_model(run.model) if run.model.is_file() else None  # detector or ensemble
+    threshold = None if model is None else float(model.threshold_)
+    if model is not None:
+        sections.append(_training_section(model, read_metadata(run.model)["memae_version"]))
     scores_path = options.scores
     if scores_path is None:
         default = run.inside(config.output.scores if config else "scores.csv", "output.scores")
@@ -208,9 +224,11 @@ def build_report(run_dir: str | os.PathLike[str], options: ReportOptions = Repor
     if scores_path is not None:
         sections.append(_scores_section(read_scores(scores_path),
                                         f"scores file {scores_path.name!r}", threshold))
-    if detector is not None:
+    if model is not None:
+        # an ensemble's memory section shows its first member's memory
+        first = model.estimators_[0] if isinstance(model, MemAEEnsemble) else model
         spec = (InputSpec.from_dict(run.read_json(RunDir.INPUT)) if run.input_spec.is_file()
-                else spec_for_model(detector.input_shape_))
+                else spec_for_model(first.input_shape_))
         data = options.data or (Path(sidecar["data"]) if "data" in sidecar else None)
         if data is None and config is not None:
             data = Path(config.data.path) if config.data.path else None
@@ -220,10 +238,13 @@ def build_report(run_dir: str | os.PathLike[str], options: ReportOptions = Repor
             inputs, described = _subset(inputs, options.max_samples)
             described += f" of {data.name!r}"
             if spec.kind == "images":
-                sections.extend(_image_sections(detector, inputs, described, options.top_k))
-            if detector.model_.memory is not None:
-                sections.append(_memory_section(detector, inputs, described,
-                                                spec.kind == "images"))
+                sections.extend(_image_sections(model, inputs, described, options.top_k))
+            if first.model_.memory is not None:
+                memory = _memory_section(first, inputs, described, spec.kind == "images")
+                if first is not model:
+                    memory.table["shown for"] = (f"the first of {len(model.estimators_)} "
+                                                 "ensemble members")
+                sections.append(memory)
     if options.video_scores is not None:
         sections.append(_video_section(options.video_scores))
     if not sections:
