@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import QuantileTransformer
 
 from memae.detector import MemAEDetector
 from memae.ensemble import MemAEEnsemble, member_rows
@@ -22,6 +24,10 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "MemAE-nonSpar": {"shrink_threshold": 0.0},
     "MemAE": {},
 }
+
+# input_transform name -> QuantileTransformer's output_distribution (None: no transform)
+INPUT_TRANSFORMS: dict[str, str | None] = {
+    "none": None, "quantile-normal": "normal", "quantile-uniform": "uniform"}
 
 
 @dataclass(frozen=True)
@@ -37,7 +43,10 @@ class TrainConfig:
     and scoring (:func:`memae.benchmarks.oneclass.normalize_images`).
     ``n_estimators`` above 1 trains a :class:`memae.MemAEEnsemble` of that many
     detectors, each on ``max_samples`` rows (``max_steps`` then counts each
-    member's steps).
+    member's steps). ``input_transform`` (tabular benchmarks) puts a
+    scikit-learn transform fitted on the training rows before the detector:
+    ``"quantile-normal"`` / ``"quantile-uniform"`` map each feature through its
+    empirical quantiles to a normal / uniform distribution (:data:`INPUT_TRANSFORMS`).
     """
 
     model: str
@@ -56,6 +65,7 @@ class TrainConfig:
     image_normalization: str = "none"
     n_estimators: int = 1
     max_samples: int | float = 1.0
+    input_transform: str = "none"
 
     def with_(self, **changes: Any) -> TrainConfig:
         """A copy with ``changes`` applied."""
@@ -74,13 +84,30 @@ def epochs_for(config: TrainConfig, n_train: int) -> int:
 
 
 def make_detector(config: TrainConfig, variant: str, seed: int, n_train: int,
-                  device: str = "cpu") -> MemAEDetector | MemAEEnsemble:
-    """The detector (or ensemble) for one ``variant`` of :data:`VARIANTS` under ``config``."""
+                  device: str = "cpu") -> MemAEDetector | MemAEEnsemble | Pipeline:
+    """The detector (or ensemble) for one ``variant`` of :data:`VARIANTS` under ``config``.
+
+    With an ``input_transform`` it is the last step of a scikit-learn pipeline.
+    """
     if variant not in VARIANTS:
         raise ValueError(f"variant must be one of {list(VARIANTS)}, got {variant!r}.")
+    if config.input_transform not in INPUT_TRANSFORMS:
+        raise ValueError(f"input_transform must be one of {list(INPUT_TRANSFORMS)}, "
+                         f"got {config.input_transform!r}.")
+    detector = _detector(config, variant, seed, n_train, device)
+    distribution = INPUT_TRANSFORMS[config.input_transform]
+    if distribution is None:
+        return detector
+    transform = QuantileTransformer(n_quantiles=min(1000, n_train),
+                                    output_distribution=distribution, random_state=seed)
+    return make_pipeline(transform, detector)
+
+
+def _detector(config: TrainConfig, variant: str, seed: int, n_train: int,
+              device: str) -> MemAEDetector | MemAEEnsemble:
     if config.n_estimators > 1:
-        member = make_detector(config.with_(n_estimators=1), variant, seed,
-                               member_rows(config.max_samples, n_train), device)
+        member = _detector(config.with_(n_estimators=1), variant, seed,
+                           member_rows(config.max_samples, n_train), device)
         return MemAEEnsemble(member, n_estimators=config.n_estimators,
                              max_samples=config.max_samples, random_state=seed)
     params: dict[str, Any] = {
