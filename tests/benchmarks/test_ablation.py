@@ -31,6 +31,23 @@ def test_unknown_variant_is_named() -> None:
         make_detector(TrainConfig(model="mlp"), "VAE", seed=0, n_train=10)
 
 
+def test_input_transform_is_fitted_on_the_training_rows_before_the_detector() -> None:
+    import numpy as np
+
+    config = TrainConfig(model="mlp", model_params={"hidden": (8,), "latent_dim": 2},
+                         memory_size=10, epochs=2, input_transform="quantile-uniform")
+    X = np.random.default_rng(0).lognormal(size=(300, 4))
+    pipeline = make_detector(config, "MemAE", seed=1, n_train=len(X)).fit(X)
+    transform, detector = (step for _, step in pipeline.steps)
+    assert transform.n_quantiles == 300 and transform.output_distribution == "uniform"
+    # the detector saw the rows as quantiles in [0, 1], not the skewed raw values
+    assert detector.scale_mean_ == pytest.approx(np.full(4, 0.5), abs=0.01)
+    assert pipeline.decision_function(X[:5]) == pytest.approx(
+        detector.decision_function(transform.transform(X[:5])))
+    with pytest.raises(ValueError, match="input_transform must be one of"):
+        make_detector(config.with_(input_transform="rank"), "MemAE", seed=1, n_train=10)
+
+
 @pytest.mark.parametrize(("n_train", "expected"), [(64, 50), (6400, 20), (64_000, 2), (10**7, 1)])
 def test_max_steps_caps_epochs(n_train: int, expected: int) -> None:
     # 100 batches of 64 per epoch at n=6400: 2000 steps / 100 = 20 epochs.
