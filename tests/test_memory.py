@@ -81,6 +81,21 @@ def test_position_reads_match_flat_reads() -> None:
     torch.testing.assert_close(out.output.permute(0, 2, 3, 1).reshape(-1, 3), flat.output)
 
 
+def test_addressing_stays_float32_under_bf16_autocast() -> None:
+    # bf16 keeps about 3 significant digits: weights near lambda = 1/N would be rounded
+    # across the shrinkage threshold, so the memory reads in float32 inside autocast.
+    torch.manual_seed(0)
+    memory = Memory(2000, 16, shrink_threshold=1 / 2000)
+    z = torch.randn(4, 16, 3, 5)
+    exact = memory(z)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        mixed = memory(z.to(torch.bfloat16))
+    assert mixed.weights.dtype == torch.float32 and mixed.output.dtype == torch.float32
+    # the only difference is the bf16 rounding of the query itself
+    torch.testing.assert_close(mixed.weights, memory(z.to(torch.bfloat16).float()).weights)
+    assert (mixed.weights > 0).sum() == pytest.approx((exact.weights > 0).sum(), rel=0.05)
+
+
 def test_wrong_channel_count_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match=r"\(B, 3, \.\.\.\)"):
         Memory(5, 3)(torch.randn(2, 4))

@@ -160,8 +160,11 @@ class Memory(nn.Module):
             )
         positions = rearrange(z, "b c ... -> b ... c")
         queries, packed_shape = pack([positions], "* c")  # (P, C)
-        weights = self.address(queries)  # (P, N)
-        read = weights @ self.items  # (P, C)
+        # Addressing stays float32 under autocast: bf16 keeps 3 significant digits, too few
+        # for weights near the shrinkage threshold (1/N).
+        with torch.autocast(z.device.type, enabled=False):
+            weights = self.address(queries.to(self.items.dtype))  # (P, N)
+            read = weights @ self.items  # (P, C)
         (read,) = unpack(read, packed_shape, "* c")
         (weights,) = unpack(weights, packed_shape, "* n")
         return MemoryReadout(

@@ -100,6 +100,23 @@ def test_config_round_trips_and_refuses_bad_values() -> None:
         video_config("cpu", smoothing=4)
     with pytest.raises(ValueError, match="reduction: got 'median'"):
         video_config("cpu", reduction="median")
+    with pytest.raises(ValueError, match="precision: got 'fp16'"):
+        video_config("cpu", precision="fp16")
+
+
+def test_bf16_training_matches_float32_training_closely(shapes_root: Path) -> None:
+    # bf16 autocast changes the arithmetic of the forward pass, not what is learned: a few
+    # steps from the same initialisation end near the float32 weights and loss.
+    train = discover_clips(shapes_root, "training")
+    runs = {precision: train_video_model(video_config("cpu", **TINY, precision=precision),
+                                         train, max_steps=6)
+            for precision in ("fp32", "bf16")}
+    fp32, bf16 = (runs[p].training["epoch_mse"][0] for p in ("fp32", "bf16"))
+    assert bf16 == pytest.approx(fp32, rel=0.05)
+    for a, b in zip(runs["fp32"].model.state_dict().values(),
+                    runs["bf16"].model.state_dict().values(), strict=True):
+        assert b.dtype == a.dtype  # weights stay float32
+    assert runs["bf16"].config.precision == "bf16"
 
 
 class ZeroModel(torch.nn.Module):

@@ -132,7 +132,9 @@ def train_video_model(
         seen = 0
         for batch in loader:
             x = batch.frames.to(device)
-            loss, mse = objective(model, x, config.entropy_weight)
+            with torch.autocast(device.type, dtype=torch.bfloat16,
+                                enabled=config.precision == "bf16"):
+                loss, mse = objective(model, x, config.entropy_weight)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
