@@ -138,13 +138,23 @@ class Memory(nn.Module):
         )
 
     def address(self, queries: Tensor) -> Tensor:
-        """Weights ``(P, N)`` for queries ``(P, C)``: softmax, shrinkage, re-normalisation."""
-        if self.addressing == "cosine":
-            logits = F.normalize(queries, dim=-1) @ F.normalize(self.items, dim=-1).T
-            logits = logits / self.temperature
-        else:
-            logits = queries @ self.items.T
-        weights = logits.softmax(dim=-1)
+        """Weights ``(P, N)`` for queries ``(P, C)``: softmax, shrinkage, re-normalisation.
+
+        Under autocast the logits and the softmax stay in the items' precision
+        (bf16 rounds a logit of 50 by 0.2, i.e. its weight by 20%); the weights,
+        in [0, 1], then go on in the autocast type, where bf16 keeps them to 0.4%.
+        """
+        device = queries.device.type
+        with torch.autocast(device, enabled=False):
+            queries = queries.to(self.items.dtype)
+            if self.addressing == "cosine":
+                logits = F.normalize(queries, dim=-1) @ F.normalize(self.items, dim=-1).T
+                logits = logits / self.temperature
+            else:
+                logits = queries @ self.items.T
+            weights = logits.softmax(dim=-1)
+        if torch.is_autocast_enabled(device):
+            weights = weights.to(torch.get_autocast_dtype(device))
         return hard_shrink_relu(weights, self.shrink_threshold)
 
     def forward(self, z: Tensor) -> MemoryReadout:
@@ -160,11 +170,8 @@ class Memory(nn.Module):
             )
         positions = rearrange(z, "b c ... -> b ... c")
         queries, packed_shape = pack([positions], "* c")  # (P, C)
-        # Addressing stays float32 under autocast: bf16 keeps 3 significant digits, too few
-        # for weights near the shrinkage threshold (1/N).
-        with torch.autocast(z.device.type, enabled=False):
-            weights = self.address(queries.to(self.items.dtype))  # (P, N)
-            read = weights @ self.items  # (P, C)
+        weights = self.address(queries)  # (P, N)
+        read = weights @ self.items  # (P, C)
         (read,) = unpack(read, packed_shape, "* c")
         (weights,) = unpack(weights, packed_shape, "* n")
         return MemoryReadout(
