@@ -209,17 +209,13 @@ def _train(config: RunConfig, inputs: Any, spec: Any, args: argparse.Namespace, 
     if rank != 0:
         return 0
 
-    detector.save(run.model)
-    run.write_json(RunDir.INPUT, spec.to_dict())
     history = detector.history_
-    run.write_json(RunDir.HISTORY, {**asdict(history), "fit_seconds": detector.fit_seconds_})
-    run.write_json(RunDir.METRICS, training_metrics(detector, inputs.y))
-    if progress:
-        print(f"trained {detector.model_name_} on {detector.n_train_} samples "
-              f"({detector.n_val_} held out) in {detector.fit_seconds_:.1f} s; best epoch "
-              f"{history.best_epoch} of {len(history.train_loss)}; threshold "
-              f"{detector.threshold_:.6g}; wrote {run.root}")
-    return 0
+    return _write_run(run, detector, inputs, spec,
+                      {**asdict(history), "fit_seconds": detector.fit_seconds_},
+                      f"trained {detector.model_name_} on {detector.n_train_} samples "
+                      f"({detector.n_val_} held out) in {detector.fit_seconds_:.1f} s; best "
+                      f"epoch {history.best_epoch} of {len(history.train_loss)}",
+                      progress)
 
 
 def _train_ensemble(config: RunConfig, ensemble: MemAEEnsemble, inputs: Any, spec: Any,
@@ -229,18 +225,24 @@ def _train_ensemble(config: RunConfig, ensemble: MemAEEnsemble, inputs: Any, spe
     logger.info("training %d detectors on %d of %d samples each", ensemble.n_estimators,
                 ensemble.rows_per_member(len(inputs.X)), len(inputs.X))
     ensemble.fit(inputs.X)
-    ensemble.save(run.model)
+    members = [{**asdict(m.history_), "fit_seconds": m.fit_seconds_}
+               for m in ensemble.estimators_]
+    return _write_run(run, ensemble, inputs, spec,
+                      {"members": members, "fit_seconds": ensemble.fit_seconds_},
+                      f"trained {ensemble.n_estimators} x {ensemble.estimators_[0].model_name_} "
+                      f"on {len(ensemble.samples_[0])} of {len(inputs.X)} samples each in "
+                      f"{ensemble.fit_seconds_:.1f} s", progress)
+
+
+def _write_run(run: RunDir, model: MemAEDetector | MemAEEnsemble, inputs: Any, spec: Any,
+               history: dict[str, Any], summary: str, progress: bool) -> int:
+    """The model and its run files; prints ``summary`` with the threshold."""
+    model.save(run.model)
     run.write_json(RunDir.INPUT, spec.to_dict())
-    run.write_json(RunDir.HISTORY, {
-        "members": [{**asdict(m.history_), "fit_seconds": m.fit_seconds_}
-                    for m in ensemble.estimators_],
-        "fit_seconds": ensemble.fit_seconds_})
-    run.write_json(RunDir.METRICS, training_metrics(ensemble, inputs.y))
+    run.write_json(RunDir.HISTORY, history)
+    run.write_json(RunDir.METRICS, training_metrics(model, inputs.y))
     if progress:
-        print(f"trained {ensemble.n_estimators} x {ensemble.estimators_[0].model_name_} on "
-              f"{len(ensemble.samples_[0])} of {len(inputs.X)} samples each in "
-              f"{ensemble.fit_seconds_:.1f} s; threshold {ensemble.threshold_:.6g}; "
-              f"wrote {run.root}")
+        print(f"{summary}; threshold {model.threshold_:.6g}; wrote {run.root}")
     return 0
 
 
