@@ -94,13 +94,17 @@ def _subset(inputs: Inputs, limit: int) -> tuple[Inputs, str]:
     return subset, f"a random subset of {limit} of {len(inputs.X)} samples (seed 0)"
 
 
+def _first_detector(model: MemAEDetector | MemAEEnsemble) -> MemAEDetector:
+    """The detector whose curves, reconstructions and memory a report shows: an ensemble
+    has none of its own, so its first member stands in (and the report says so)."""
+    return model.estimators_[0] if isinstance(model, MemAEEnsemble) else model
+
+
 def _image_sections(model: MemAEDetector | MemAEEnsemble, inputs: Inputs, described: str,
                     top_k: int) -> list[Section]:
     scores = model.decision_function(inputs.X)
-    # an ensemble has no single reconstruction: its first member's is shown
-    ensemble = isinstance(model, MemAEEnsemble)
-    reconstruct = model.estimators_[0].reconstruct if ensemble else model.reconstruct
-    whose = " (of the ensemble's first member)" if ensemble else ""
+    first = _first_detector(model)
+    whose = "" if first is model else " (of the ensemble's first member)"
     order = np.argsort(scores)
     k = min(top_k, len(order))
     section = Section("Most and least anomalous images",
@@ -108,7 +112,7 @@ def _image_sections(model: MemAEDetector | MemAEEnsemble, inputs: Inputs, descri
     for name, picked, title in (("most_anomalous.png", order[::-1][:k], "most anomalous"),
                                 ("least_anomalous.png", order[:k], "least anomalous")):
         X = inputs.X[picked]
-        fig = image_grid_figure(X, reconstruct(X), model.explain(X), scores[picked],
+        fig = image_grid_figure(X, first.reconstruct(X), model.explain(X), scores[picked],
                                 [inputs.ids[i] for i in picked], f"The {k} {title}")
         section.panels.append(_panel(name, fig, f"The {k} {title} samples: input, "
                                      f"reconstruction{whose}, squared error per pixel."))
@@ -116,12 +120,12 @@ def _image_sections(model: MemAEDetector | MemAEEnsemble, inputs: Inputs, descri
 
 
 def _training_section(model: MemAEDetector | MemAEEnsemble, version: str) -> Section:
-    members = model.estimators_ if isinstance(model, MemAEEnsemble) else [model]
-    first, history = members[0], members[0].history_
+    first = _first_detector(model)
+    history = first.history_
     table = {"model": first.model_name_, "memory": first.model_.memory is not None,
              "input shape": tuple(first.input_shape_)}
     if isinstance(model, MemAEEnsemble):
-        table.update({"ensemble members": len(members),
+        table.update({"ensemble members": len(model.estimators_),
                       "training samples": len(model.decision_scores_),
                       "samples per member": first.n_train_ + first.n_val_,
                       "best epoch of the first member": history.best_epoch})
@@ -225,8 +229,7 @@ def build_report(run_dir: str | os.PathLike[str], options: ReportOptions = Repor
         sections.append(_scores_section(read_scores(scores_path),
                                         f"scores file {scores_path.name!r}", threshold))
     if model is not None:
-        # an ensemble's memory section shows its first member's memory
-        first = model.estimators_[0] if isinstance(model, MemAEEnsemble) else model
+        first = _first_detector(model)
         spec = (InputSpec.from_dict(run.read_json(RunDir.INPUT)) if run.input_spec.is_file()
                 else spec_for_model(first.input_shape_))
         data = options.data or (Path(sidecar["data"]) if "data" in sidecar else None)
