@@ -94,13 +94,14 @@ class EnsembleConfig:
 
     Each of the ``n_estimators`` members is a detector as :class:`DetectorConfig`
     describes, trained on ``max_samples`` rows drawn without replacement (an
-    int, or a share of the rows in (0, 1]); the detector section's
-    ``contamination``, ``target_fpr`` and ``random_state`` apply to the ensemble.
-    ``n_estimators: 1`` (the default) trains one detector and ignores ``max_samples``.
+    int, or a share of the rows in (0, 1]; ``None``: 256 rows); the detector
+    section's ``contamination``, ``target_fpr`` and ``random_state`` apply to the
+    ensemble. ``n_estimators: 1`` (the default) trains one detector, and then
+    ``max_samples`` must stay unset rather than be silently ignored.
     """
 
     n_estimators: int = 1
-    max_samples: int | float = 256
+    max_samples: int | float | None = None
 
 
 @dataclass
@@ -161,6 +162,9 @@ class RunConfig:
         if not isinstance(count, int) or isinstance(count, bool) or count < 1:
             raise ValueError(f"ensemble.n_estimators must be an int >= 1, got {count!r}; "
                              "1 trains a single detector.")
+        if count == 1 and self.ensemble.max_samples is not None:
+            raise ValueError("ensemble.max_samples (--max-samples) only applies to an ensemble; "
+                             "set ensemble.n_estimators (--n-estimators) above 1, or drop it.")
         if not isinstance(self.threads, int) or isinstance(self.threads, bool) or self.threads < 1:
             raise ValueError(f"threads must be an int >= 1, got {self.threads!r}.")
         return self

@@ -77,6 +77,7 @@ def test_resuming_an_ensemble_run_is_refused(run: Path, capsys) -> None:
      "target_fpr needs out-of-bag rows"),
     (["--n-estimators", "3", "--max-samples", "1"], "max_samples must be an int >= 2"),
     (["--n-estimators", "0"], "ensemble.n_estimators must be an int >= 1"),
+    (["--max-samples", "512"], "only applies to an ensemble"),  # not silently ignored
 ])
 def test_bad_ensemble_options_fail_before_any_write(tables: tuple[Path, Path], tmp_path: Path,
                                                     capsys, flags: list[str],

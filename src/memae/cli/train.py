@@ -153,9 +153,10 @@ def resume_config(args: argparse.Namespace) -> RunConfig:
 
 def build_ensemble(config: RunConfig, verbose: bool) -> MemAEEnsemble:
     """``ensemble.n_estimators`` detectors as the detector section describes them."""
+    rows = config.ensemble.max_samples
+    size = {} if rows is None else {"max_samples": rows}  # None: the ensemble's default
     return MemAEEnsemble(MemAEDetector(**asdict(config.detector), verbose=verbose),
-                         n_estimators=config.ensemble.n_estimators,
-                         max_samples=config.ensemble.max_samples,
+                         n_estimators=config.ensemble.n_estimators, **size,
                          contamination=config.detector.contamination,
                          target_fpr=config.detector.target_fpr,
                          random_state=config.detector.random_state)
