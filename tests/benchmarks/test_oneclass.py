@@ -9,6 +9,7 @@ from memae.benchmarks.ablation import TrainConfig
 from memae.benchmarks.oneclass import (
     ImageBenchmark,
     ImageSplits,
+    augment_images,
     holdout_split,
     normalize_images,
     run_image_benchmark,
@@ -115,6 +116,42 @@ def test_gcn_l1_normalises_each_image_on_its_own() -> None:
     assert out.dtype == np.float32 and normalize_images(images, "none") is images
     with pytest.raises(ValueError, match="image_normalization: got 'l2'"):
         normalize_images(images, "l2")
+
+
+def test_shift1_appends_eight_one_pixel_shifts_with_edge_repeat() -> None:
+    images = np.arange(2 * 1 * 3 * 4, dtype=np.float32).reshape(2, 1, 3, 4)
+    out = augment_images(images, "shift1")
+    assert out.shape == (18, 1, 3, 4) and out.dtype == np.float32
+    np.testing.assert_array_equal(out[:2], images)  # the originals come first
+    blocks = out.reshape(9, 2, 1, 3, 4)
+    # every block is one shift of both images; each shift appears once
+    shifted_right = np.concatenate([images[..., :1], images[..., :-1]], axis=-1)
+    shifted_down = np.concatenate([images[..., :1, :], images[..., :-1, :]], axis=-2)
+    down_right = np.concatenate([shifted_down[..., :1], shifted_down[..., :-1]], axis=-1)
+    for expected in (shifted_right, shifted_down, down_right):
+        assert sum(np.array_equal(b, expected) for b in blocks) == 1
+    assert len({b.tobytes() for b in blocks}) == 9
+
+
+def test_hflip_appends_mirrors_and_unknown_names_are_refused() -> None:
+    images = np.arange(8, dtype=np.float32).reshape(2, 1, 2, 2)
+    out = augment_images(images, "hflip")
+    np.testing.assert_array_equal(out[2:, 0, 0], [[1, 0], [5, 4]])
+    assert augment_images(images, "none") is images
+    with pytest.raises(ValueError, match="augmentation: got 'rotate'"):
+        augment_images(images, "rotate")
+
+
+def test_augmentation_enlarges_only_the_training_images() -> None:
+    rng = np.random.default_rng(0)
+    images = rng.random((40, 1, 8, 8), dtype=np.float32)
+    labels = np.repeat([0, 1], 20)
+    splits = ImageSplits(images[::2], labels[::2], images[1::2], labels[1::2], ["a", "b"])
+    config = SMALL_CONV.with_(epochs=1, batch_size=5, augmentation="hflip")
+    rows = run_oneclass(splits, config, classes=[0], seeds=[0], variants=["MemAE"])
+    plain = run_oneclass(splits, config.with_(augmentation="none"), classes=[0], seeds=[0],
+                         variants=["MemAE"])
+    assert rows[0]["roc_auc"] != plain[0]["roc_auc"]  # the training set changed
 
 
 def test_an_ensemble_config_runs_the_protocol() -> None:

@@ -40,7 +40,10 @@ class TrainConfig:
     ``max_steps`` caps ``epochs`` so that ``epochs * batches_per_epoch`` stays
     near it on large inputs (``None``: no cap). ``image_normalization`` is a
     per-image transform applied by the one-class image protocol before training
-    and scoring (:func:`memae.benchmarks.oneclass.normalize_images`).
+    and scoring (:func:`memae.benchmarks.oneclass.normalize_images`);
+    ``augmentation`` adds fixed copies of the normal class's training images there
+    (:func:`memae.benchmarks.oneclass.augment_images`; ``epochs`` then count passes
+    over the augmented set).
     ``n_estimators`` above 1 trains a :class:`memae.MemAEEnsemble` of that many
     detectors, each on ``max_samples`` rows (``max_steps`` then counts each
     member's steps). ``input_transform`` (tabular benchmarks) puts a
@@ -63,6 +66,7 @@ class TrainConfig:
     patience: int | None = None
     max_steps: int | None = None
     image_normalization: str = "none"
+    augmentation: str = "none"
     n_estimators: int = 1
     max_samples: int | float = 1.0
     input_transform: str = "none"

@@ -100,6 +100,30 @@ def normalize_images(images: np.ndarray, kind: str) -> np.ndarray:
     return (centred / np.where(scale > 0, scale, 1.0)).reshape(images.shape).astype(np.float32)
 
 
+AUGMENTATIONS = ("none", "shift1", "hflip")
+
+
+def augment_images(images: np.ndarray, kind: str) -> np.ndarray:
+    """Training images ``(n, C, H, W)`` with fixed copies that widen the normal class.
+
+    ``"none"`` returns them unchanged; ``"shift1"`` appends the 8 copies moved by one
+    pixel in each direction (horizontal, vertical and diagonal; the uncovered border
+    row or column repeats its neighbour), 9x the images; ``"hflip"`` appends the
+    mirror images, 2x. The originals come first, then one block per copy.
+    """
+    if kind == "none":
+        return images
+    if kind == "hflip":
+        return np.concatenate([images, images[..., ::-1]])
+    if kind != "shift1":
+        raise ValueError(f"augmentation: got {kind!r}; expected one of {AUGMENTATIONS}")
+    height, width = images.shape[-2:]
+    padded = np.pad(images, ((0, 0), (0, 0), (1, 1), (1, 1)), mode="edge")
+    copies = [padded[..., 1 + dy:1 + dy + height, 1 + dx:1 + dx + width]
+              for dy in (0, -1, 1) for dx in (0, -1, 1)]
+    return np.concatenate(copies)
+
+
 def best_epochs(detector: MemAEDetector | MemAEEnsemble) -> int | list[int]:
     """The kept epoch of a detector, or of every member of an ensemble."""
     if isinstance(detector, MemAEEnsemble):
@@ -114,8 +138,9 @@ def run_oneclass(splits: ImageSplits, config: TrainConfig, classes: Sequence[int
     rows = []
     eval_x = normalize_images(splits.eval_x, config.image_normalization)
     for label in classes:
-        normal = normalize_images(splits.train_x[splits.train_y == label],
-                                  config.image_normalization)
+        normal = normalize_images(
+            augment_images(splits.train_x[splits.train_y == label], config.augmentation),
+            config.image_normalization)
         anomalous = (splits.eval_y != label).astype(int)
         for seed in seeds:
             for variant in variants:
