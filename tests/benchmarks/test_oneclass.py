@@ -154,6 +154,24 @@ def test_augmentation_enlarges_only_the_training_images() -> None:
     assert rows[0]["roc_auc"] != plain[0]["roc_auc"]  # the training set changed
 
 
+def test_two_jobs_give_the_rows_of_one() -> None:
+    rng = np.random.default_rng(1)
+    images = rng.random((40, 1, 8, 8), dtype=np.float32)
+    labels = np.repeat([0, 1], 20)
+    images[labels == 0, :, 2:6, 2:6] += 1.0
+    splits = ImageSplits(images[::2], labels[::2], images[1::2], labels[1::2], ["a", "b"])
+    config = SMALL_CONV.with_(epochs=2, batch_size=5)
+
+    def rows(jobs: int) -> list[dict]:
+        out = run_oneclass(splits, config, classes=[0, 1], seeds=[0], jobs=jobs)
+        return [{k: v for k, v in r.items() if k != "seconds"} for r in out]
+
+    serial = rows(1)
+    assert [(r["class"], r["variant"]) for r in serial] == [
+        (c, v) for c in "ab" for v in ("AE", "MemAE-nonSpar", "MemAE")]
+    assert rows(2) == serial
+
+
 def test_an_ensemble_config_runs_the_protocol() -> None:
     rng = np.random.default_rng(0)
     images = rng.random((60, 1, 8, 8), dtype=np.float32)

@@ -54,3 +54,13 @@ def test_config_names() -> None:
     assert config.seed == 3 and config.model_params["shrink_threshold"] == 0.0
     with pytest.raises(ValueError, match="--config: got 'gpu'"):
         resolve_config("gpu", 0, False)
+
+
+def test_jobs_are_refused_with_what_to_do(fake_data: Path, tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["--quiet", "benchmark", "ped2", "--quick", "--jobs", "2",
+                 "--data-dir", str(fake_data), "--out", str(tmp_path)])
+    assert code == 2 and "one command per seed side by side" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())
+    code = main(["--quiet", "benchmark", "kdd99", "--jobs", "0", "--out", str(tmp_path)])
+    assert code == 2 and "jobs must be an integer >= 1" in capsys.readouterr().err

@@ -24,7 +24,9 @@ class BenchmarkOptions:
 
     ``quick`` selects a small smoke-test variant (CI); ``seeds=None`` means the
     benchmark's own default seeds; ``config`` names a benchmark-specific preset
-    (e.g. ``"cpu"`` or ``"paper"``), ``None`` its default.
+    (e.g. ``"cpu"`` or ``"paper"``), ``None`` its default. ``jobs`` worker
+    processes, each with ``threads`` torch threads, share the benchmark's units
+    (:mod:`memae.benchmarks.parallel`); the numbers do not depend on ``jobs``.
     """
 
     out_dir: Path
@@ -34,6 +36,7 @@ class BenchmarkOptions:
     config: str | None = None
     device: str = "cpu"
     threads: int = 1
+    jobs: int = 1
 
 
 @dataclass

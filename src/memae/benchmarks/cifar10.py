@@ -26,6 +26,7 @@ from memae.benchmarks.oneclass import (
     ImageSplits,
     run_image_benchmark,
 )
+from memae.benchmarks.parallel import cpu_seconds
 from memae.data import CIFAR10_CLASSES, find_dataset, load_cifar10
 
 # The paper's layer layout (three stride-2 3x3 convs, memory 500, lambda 1/N)
@@ -70,7 +71,7 @@ def load_splits(options: BenchmarkOptions, train_classes: list[str] | None = Non
 
 def run(options: BenchmarkOptions) -> BenchmarkResult:
     """One-class CIFAR-10 for AE, MemAE-nonSpar and MemAE."""
-    started, cpu_started = time.perf_counter(), time.process_time()
+    started, cpu_started = time.perf_counter(), cpu_seconds()
     presets = parse_config(options.config, ("paper", "validation"))
     config = PAPER_CONFIG if "paper" in presets else CONFIG
     validation = "validation" in presets
@@ -79,8 +80,9 @@ def run(options: BenchmarkOptions) -> BenchmarkResult:
               if options.quick and not validation else None)
     rows, summary, markdown, settings = run_image_benchmark(
         SPEC, load_splits(options, needed), config, quick=options.quick,
-        validation=validation, seeds=options.seeds or (0,), device=options.device)
-    settings["cpu_seconds"] = time.process_time() - cpu_started
+        validation=validation, seeds=options.seeds or (0,), device=options.device,
+        jobs=options.jobs, threads=options.threads)
+    settings["cpu_seconds"] = cpu_seconds() - cpu_started
     return BenchmarkResult("cifar10", rows, summary, markdown, time.perf_counter() - started,
                            settings)
 

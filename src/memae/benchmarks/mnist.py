@@ -23,6 +23,7 @@ from memae.benchmarks.oneclass import (
     ImageSplits,
     run_image_benchmark,
 )
+from memae.benchmarks.parallel import cpu_seconds
 from memae.data import find_dataset, load_mnist
 
 # The paper's MNIST net (conv2d_mnist: 16-32-64 channels, memory 100, lambda 1/N)
@@ -62,12 +63,13 @@ def load_splits(options: BenchmarkOptions) -> ImageSplits:
 
 def run(options: BenchmarkOptions) -> BenchmarkResult:
     """One-class MNIST for AE, MemAE-nonSpar and MemAE."""
-    started, cpu_started = time.perf_counter(), time.process_time()
+    started, cpu_started = time.perf_counter(), cpu_seconds()
     presets = parse_config(options.config, ("validation",))
     rows, summary, markdown, settings = run_image_benchmark(
         SPEC, load_splits(options), CONFIG, quick=options.quick,
-        validation="validation" in presets, seeds=options.seeds or (0,), device=options.device)
-    settings["cpu_seconds"] = time.process_time() - cpu_started
+        validation="validation" in presets, seeds=options.seeds or (0,), device=options.device,
+        jobs=options.jobs, threads=options.threads)
+    settings["cpu_seconds"] = cpu_seconds() - cpu_started
     return BenchmarkResult("mnist", rows, summary, markdown, time.perf_counter() - started,
                            settings)
 

@@ -33,6 +33,7 @@ from memae.benchmarks.base import (
     BenchmarkSpec,
     register_benchmark,
 )
+from memae.benchmarks.parallel import cpu_seconds, run_units
 from memae.data import find_dataset, list_odds, load_odds
 
 logger = logging.getLogger(__name__)
@@ -129,23 +130,27 @@ def summarize(rows: Sequence[dict[str, Any]], seeds: Sequence[int],
 
 def run(options: BenchmarkOptions) -> BenchmarkResult:
     """All ODDS sets (quick: two of them, one seed) for our three variants and PyOD."""
-    started, cpu_started = time.perf_counter(), time.process_time()
+    started, cpu_started = time.perf_counter(), cpu_seconds()
     validation = "validation" in parse_config(options.config, ("validation",))
     root = find_dataset("odds", options.data_dir)
     names = list_odds(root)
     seeds = options.seeds or ((0,) if options.quick else tuple(range(5)))
     if options.quick:
         names = [n for n in names if n in QUICK_DATASETS]
-    rows = []
-    for name in names:
-        X, y = load_odds(root / f"{name}.mat")
-        for seed in seeds:
-            rows += evaluate_split(name, X, y, seed, CONFIG, device=options.device,
-                                   validation=validation)
+    data = {name: load_odds(root / f"{name}.mat") for name in names}
+
+    def unit_rows(unit: tuple[str, int]) -> list[dict[str, Any]]:
+        name, seed = unit
+        return evaluate_split(name, *data[name], seed, CONFIG, device=options.device,
+                              validation=validation)
+
+    units = [(name, seed) for name in names for seed in seeds]
+    rows = [row for rows_of_unit in run_units(unit_rows, units, options.jobs, options.threads)
+            for row in rows_of_unit]
     summary, markdown = summarize(rows, seeds, validation)
     settings = {"config": CONFIG.to_dict(), "seeds": list(seeds), "datasets": names,
                 "test_size": TEST_SIZE, "validation": validation}
-    settings["cpu_seconds"] = time.process_time() - cpu_started
+    settings["cpu_seconds"] = cpu_seconds() - cpu_started
     return BenchmarkResult("odds", rows, summary, markdown, time.perf_counter() - started,
                            settings)
 

@@ -30,6 +30,7 @@ from memae.benchmarks.ablation import (
     markdown_table,
     mean_std,
 )
+from memae.benchmarks.parallel import run_units
 from memae.detector import MemAEDetector
 from memae.ensemble import MemAEEnsemble
 
@@ -133,31 +134,38 @@ def best_epochs(detector: MemAEDetector | MemAEEnsemble) -> int | list[int]:
 
 def run_oneclass(splits: ImageSplits, config: TrainConfig, classes: Sequence[int],
                  seeds: Sequence[int], device: str = "cpu",
-                 variants: Sequence[str] = tuple(VARIANTS)) -> list[dict[str, Any]]:
-    """Train every variant for every normal class and seed; one row per run."""
-    rows = []
+                 variants: Sequence[str] = tuple(VARIANTS), jobs: int = 1,
+                 threads: int = 1) -> list[dict[str, Any]]:
+    """Train every variant for every normal class and seed; one row per run.
+
+    ``jobs`` worker processes share the runs (:func:`memae.benchmarks.parallel.run_units`);
+    the rows are the same for any ``jobs``.
+    """
     eval_x = normalize_images(splits.eval_x, config.image_normalization)
-    for label in classes:
+
+    def run_one(unit: tuple[int, int, str]) -> dict[str, Any]:
+        label, seed, variant = unit
+        started = time.perf_counter()
         normal = normalize_images(
             augment_images(splits.train_x[splits.train_y == label], config.augmentation),
             config.image_normalization)
         anomalous = (splits.eval_y != label).astype(int)
-        for seed in seeds:
-            for variant in variants:
-                started = time.perf_counter()
-                detector = make_detector(config, variant, seed, len(normal), device)
-                detector.fit(normal)
-                scores = detector.decision_function(eval_x)
-                rows.append({
-                    "class": splits.class_names[label], "variant": variant, "seed": seed,
-                    "roc_auc": float(roc_auc_score(anomalous, scores)),
-                    "aupr": float(average_precision_score(anomalous, scores)),
-                    "epochs": best_epochs(detector),
-                    "seconds": time.perf_counter() - started,
-                })
-                logger.info("%s %s seed %d: AUC %.4f", rows[-1]["class"], variant, seed,
-                            rows[-1]["roc_auc"])
-    return rows
+        detector = make_detector(config, variant, seed, len(normal), device)
+        detector.fit(normal)
+        scores = detector.decision_function(eval_x)
+        row = {
+            "class": splits.class_names[label], "variant": variant, "seed": seed,
+            "roc_auc": float(roc_auc_score(anomalous, scores)),
+            "aupr": float(average_precision_score(anomalous, scores)),
+            "epochs": best_epochs(detector),
+            "seconds": time.perf_counter() - started,
+        }
+        logger.info("%s %s seed %d: AUC %.4f", row["class"], variant, seed, row["roc_auc"])
+        return row
+
+    units = [(label, seed, variant) for label in classes for seed in seeds
+             for variant in variants]
+    return run_units(run_one, units, jobs, threads)
 
 
 def summarize_oneclass(rows: Sequence[dict[str, Any]], paper: dict[str, float],
@@ -206,8 +214,8 @@ class ImageBenchmark:
 
 def run_image_benchmark(spec: ImageBenchmark, splits: ImageSplits, config: TrainConfig,
                         *, quick: bool, validation: bool, seeds: Sequence[int],
-                        device: str) -> tuple[list[dict[str, Any]], dict[str, Any], str,
-                                              dict[str, Any]]:
+                        device: str, jobs: int = 1, threads: int = 1
+                        ) -> tuple[list[dict[str, Any]], dict[str, Any], str, dict[str, Any]]:
     """Run the protocol on the test split, or on a held-out training split.
 
     Returns ``(rows, summary, markdown, settings)``.
@@ -222,7 +230,7 @@ def run_image_benchmark(spec: ImageBenchmark, splits: ImageSplits, config: Train
         splits = ImageSplits(splits.train_x, splits.train_y, eval_x, eval_y, splits.class_names)
         classes, config = spec.quick_classes, config.with_(epochs=spec.quick_epochs)
     variants = spec.quick_variants if quick else tuple(VARIANTS)
-    rows = run_oneclass(splits, config, classes, seeds, device, variants)
+    rows = run_oneclass(splits, config, classes, seeds, device, variants, jobs, threads)
     where = ("validation split: held-out training images, test split unused" if validation
              else "test split")
     summary, markdown = summarize_oneclass(rows, spec.paper, f"{spec.note} Evaluated on the "

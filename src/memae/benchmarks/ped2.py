@@ -62,6 +62,10 @@ def _ped2_root(options: BenchmarkOptions) -> Path:
 
 def run(options: BenchmarkOptions) -> BenchmarkResult:
     began = time.perf_counter()
+    if options.jobs > 1:
+        raise ValueError(f"--jobs {options.jobs}: ped2 trains one video model at a time; to "
+                         "use more cores, run one command per seed side by side (--seeds S "
+                         "--out DIR_S), or give it more --threads.")
     root = _ped2_root(options)
     seeds = options.seeds or (0,)
     train_clips = discover_clips(root, "training")

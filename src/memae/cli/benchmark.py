@@ -8,6 +8,7 @@ from pathlib import Path
 import torch
 
 from memae.benchmarks import BenchmarkOptions, get_benchmark, list_benchmarks, write_result
+from memae.benchmarks.parallel import check_jobs
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -22,7 +23,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=None, help="random seeds")
     parser.add_argument("--config", default=None, help="benchmark-specific preset")
     parser.add_argument("--device", default="cpu", help="cpu, cuda or auto")
-    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch CPU threads (per worker process with --jobs)")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="worker processes that share the models to train (mnist, "
+                             "cifar10, kdd99, odds); the numbers do not change")
     parser.set_defaults(handler=handle)
 
 
@@ -31,11 +36,13 @@ def handle(args: argparse.Namespace) -> int:
         raise ValueError(f"--threads must be >= 1, got {args.threads}.")
     if args.seeds is not None and any(seed < 0 for seed in args.seeds):
         raise ValueError(f"--seeds must be integers >= 0, got {args.seeds}.")
+    check_jobs(args.jobs)
     spec = get_benchmark(args.name)
     torch.set_num_threads(args.threads)
     options = BenchmarkOptions(out_dir=args.out, data_dir=args.data_dir, quick=args.quick,
                                seeds=None if args.seeds is None else tuple(args.seeds),
-                               config=args.config, device=args.device, threads=args.threads)
+                               config=args.config, device=args.device, threads=args.threads,
+                               jobs=args.jobs)
     result = spec.run(options)
     json_path, md_path = write_result(result, options)
     print(result.markdown)
