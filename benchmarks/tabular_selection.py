@@ -35,9 +35,12 @@ def changed(config: TrainConfig, model_params: dict[str, Any] | None = None,
     return config.with_(model_params={**config.model_params, **(model_params or {})}, **fields)
 
 
-# Rounds 1-4 change the configuration chosen before the fourth round (min-max input only);
-# the fourth round's winner (quantile input) is kdd99.CONFIG.
-KDD = changed(kdd99.CONFIG, input_transform="none")
+# Rounds 1-4 change the configuration chosen in the first round (the paper's net on the
+# npz's min-max input); rounds 5 and 6 change the fourth round's winner (quantile input);
+# the sixth round's winner is kdd99.CONFIG.
+KDD = TrainConfig(model="mlp_kdd99", epochs=4, batch_size=1024, learning_rate=1e-3,
+                  standardize=False)
+KDD_QUANTILE = changed(KDD, input_transform="quantile-uniform")
 KDD_CANDIDATES: dict[str, TrainConfig] = {
     "the chosen configuration": KDD,
     "memory 10 items": changed(KDD, memory_size=10),
@@ -60,26 +63,26 @@ KDD_CANDIDATES: dict[str, TrainConfig] = {
     # adopted only if it beats the chosen configuration (0.9369) by more than 0.005.
     "quantile input (normal)": changed(KDD, input_transform="quantile-normal"),
     "quantile input (uniform)": changed(KDD, input_transform="quantile-uniform"),
-    # fifth round (after the fourth round's test result): one change each to kdd99.CONFIG;
+    # fifth round (after the fourth round's test result): one change each to KDD_QUANTILE;
     # rule fixed before the run: adopt the best only if it beats 0.9466 by more than 0.005.
-    "quantile, 2 epochs": changed(kdd99.CONFIG, epochs=2),
-    "quantile, 8 epochs": changed(kdd99.CONFIG, epochs=8),
-    "quantile, latent 8, memory 200": changed(kdd99.CONFIG, {"latent_dim": 8},
+    "quantile, 2 epochs": changed(KDD_QUANTILE, epochs=2),
+    "quantile, 8 epochs": changed(KDD_QUANTILE, epochs=8),
+    "quantile, latent 8, memory 200": changed(KDD_QUANTILE, {"latent_dim": 8},
                                               memory_size=200),
-    "quantile, 20 epochs, Adam 1e-4": changed(kdd99.CONFIG, epochs=20, learning_rate=1e-4),
+    "quantile, 20 epochs, Adam 1e-4": changed(KDD_QUANTILE, epochs=20, learning_rate=1e-4),
     # sixth round: a memory large enough to hold many distinct training rows (the 1-NN
     # baseline's strength), addressed by a wider code. Rule fixed before the run: adopt
     # the best only if it beats 0.9466 by more than 0.005.
-    "quantile, latent 16, memory 2000": changed(kdd99.CONFIG, {"latent_dim": 16},
+    "quantile, latent 16, memory 2000": changed(KDD_QUANTILE, {"latent_dim": 16},
                                                 memory_size=2000),
     "quantile, latent 16, memory 2000, cosine T = 0.02": changed(
-        kdd99.CONFIG, {"latent_dim": 16, "addressing": "cosine", "temperature": 0.02},
+        KDD_QUANTILE, {"latent_dim": 16, "addressing": "cosine", "temperature": 0.02},
         memory_size=2000),
     "quantile, hidden 128-64, latent 32, memory 2000, cosine T = 0.02": changed(
-        kdd99.CONFIG, {"hidden": (128, 64), "latent_dim": 32, "addressing": "cosine",
+        KDD_QUANTILE, {"hidden": (128, 64), "latent_dim": 32, "addressing": "cosine",
                        "temperature": 0.02}, memory_size=2000),
     "quantile, latent 8, memory 500, cosine T = 0.05": changed(
-        kdd99.CONFIG, {"latent_dim": 8, "addressing": "cosine", "temperature": 0.05},
+        KDD_QUANTILE, {"latent_dim": 8, "addressing": "cosine", "temperature": 0.05},
         memory_size=500),
 }
 
