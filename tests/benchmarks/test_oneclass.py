@@ -174,12 +174,14 @@ def test_two_jobs_give_the_rows_of_one() -> None:
 
 def test_an_ensemble_config_runs_the_protocol() -> None:
     rng = np.random.default_rng(0)
-    images = rng.random((60, 1, 8, 8), dtype=np.float32)
+    images = 0.3 * rng.random((60, 1, 8, 8), dtype=np.float32)
     labels = np.repeat([0, 1], 30)
-    images[labels == 0, :, 2:6, 2:6] += 1.0  # class 0: a bright square
+    images[labels == 0, :, 2:6, 2:6] += 1.0  # class 0 (normal): a bright square
+    images[labels == 1, :, 0:3, :] += 1.0  # class 1: a bright band at the top
     splits = ImageSplits(images[::2], labels[::2], images[1::2], labels[1::2], ["a", "b"])
     config = TrainConfig(model="conv2d", epochs=5, n_estimators=2, max_samples=10,
                          model_params={"channels": (4, 8), "kernel_sizes": (3, 3),
                                        "strides": (2, 2), "decoder_kernel_sizes": (3, 3)})
     rows = run_oneclass(splits, config, classes=[0], seeds=[0], variants=["MemAE"])
-    assert len(rows[0]["epochs"]) == 2 and 0 <= rows[0]["roc_auc"] <= 1
+    assert len(rows[0]["epochs"]) == 2
+    assert rows[0]["roc_auc"] >= 0.9  # 1.0 measured: every band ranks above every square
