@@ -117,6 +117,14 @@ ODDS_CANDIDATES: dict[str, TrainConfig] = {
     "chosen, quantile input (normal)": changed(odds.CONFIG, input_transform="quantile-normal"),
     "chosen, quantile input (uniform)": changed(odds.CONFIG,
                                                 input_transform="quantile-uniform"),
+    # sixth round (also after the test result): KDDCUP99's sixth-round lesson, a memory
+    # larger than each member's 512 rows addressed by a wide code. Rule fixed before the
+    # run: adopt the better of the two only if it beats 0.8006 by more than 0.005.
+    "chosen, hidden 128-64, latent 32, memory 2000, cosine T = 0.02": changed(
+        odds.CONFIG, {"hidden": (128, 64), "latent_dim": 32, "temperature": 0.02},
+        memory_size=2000),
+    "chosen, latent 32, memory 2000, cosine T = 0.02": changed(
+        odds.CONFIG, {"latent_dim": 32, "temperature": 0.02}, memory_size=2000),
 }
 
 
