@@ -218,8 +218,7 @@ PAPER = VideoConfig(
 
 CPU = VideoConfig(
     model="conv3d",
-    model_params={"channels": (16, 32, 64, 64), "strides": ((1, 2, 2), 2, 2, (2, 1, 1)),
-                  "addressing": "cosine", "temperature": 0.05},
+    model_params={"channels": (16, 32, 64, 64), "strides": ((1, 2, 2), 2, 2, (2, 1, 1))},
     size=(80, 120),
     clip_length=16,
     train_stride=1,
