@@ -140,10 +140,13 @@ def run(options: BenchmarkOptions) -> BenchmarkResult:
         keep = np.sort(np.random.default_rng(0).choice(len(y), QUICK_ROWS, replace=False))
         X, y, seeds = X[keep], y[keep], options.seeds or (0,)
         config = CONFIG.with_(epochs=3, batch_size=256)
+    def unit_row(unit: tuple[int, str]) -> dict[str, Any]:
+        seed, variant = unit
+        return evaluate_seed(X, y, config, variant, seed, scale=raw_csv,
+                             validation=validation, device=options.device)
+
     units = [(seed, variant) for seed in seeds for variant in VARIANTS]
-    rows = run_units(lambda unit: evaluate_seed(X, y, config, unit[1], unit[0], scale=raw_csv,
-                                                validation=validation, device=options.device),
-                     units, options.jobs, options.threads)
+    rows = run_units(unit_row, units, options.jobs, options.threads)
     source = "raw CSV, min-max fitted on training data" if raw_csv else "kdd_cup.npz"
     if validation:
         source += "; validation: a held-out fifth of the training half, test half unused"
