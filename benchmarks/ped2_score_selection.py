@@ -49,6 +49,7 @@ from memae.video import (
     frame_auc,
     iter_frames,
     load_video_model,
+    model_inputs,
     normalize_map,
     save_video_model,
     score_frames,
@@ -158,7 +159,8 @@ def main() -> None:
                     label = np.zeros(len(video), dtype=bool)
                     label[event] = True
                     labels.append(label)
-                    items = list(score_frames(video_model.model, iter(video), config,
+                    inputs = model_inputs(iter(video), config.input_signal)
+                    items = list(score_frames(video_model.model, inputs, config,
                                               stride=stride, keep_maps=True))
                     maps = np.stack([item.map for item in items])
                     raw = np.array([item.score for item in items])

@@ -10,6 +10,7 @@ from memae.cli import main
 from memae.video import make_synthetic_videos
 from memae.video.checkpoint import load_video_model
 from memae.video.score import score_frames
+from memae.video.signal import model_inputs
 from memae.video.stream import iter_frames, open_clip
 from memae.video.temporal import moving_average
 from tests.video.conftest import tiny_video_model
@@ -44,8 +45,9 @@ def test_frame_folder_scores_equal_the_library_and_overlay_has_every_frame(
     loaded = load_video_model(model_path)
     # The model scores with z-scored maps, the worst patch and a 9-frame moving average.
     assert loaded.config.temporal_smoothing == 9 and loaded.reference is not None
-    raw = [r.score for r in score_frames(loaded.model, iter_frames(open_clip(folder), (32, 32)),
-                                         loaded.config, reference=loaded.reference)]
+    inputs = model_inputs(iter_frames(open_clip(folder), (32, 32)), loaded.config.input_signal)
+    raw = [r.score for r in score_frames(loaded.model, inputs, loaded.config,
+                                         reference=loaded.reference)]
     expected = moving_average(np.array(raw), loaded.config.temporal_smoothing)
     np.testing.assert_allclose([float(r[1]) for r in rows[1:]], expected, rtol=1e-5)
     with av.open(str(overlay)) as container:

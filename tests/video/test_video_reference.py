@@ -18,6 +18,7 @@ from memae.video import (
     fit_error_reference,
     frame_folder_clips,
     iter_frames,
+    model_inputs,
     normalize_map,
 )
 from memae.video.checkpoint import load_video_model, save_video_model
@@ -107,8 +108,8 @@ def test_fit_matches_the_statistics_of_the_maps(tmp_path: Path) -> None:
     clip = frame_folder_clips(tmp_path / "clips")[0]
     config = raw_config(size=(10, 10), clip_length=4, smoothing=3)
     reference = fit_error_reference(ZeroModel(), [clip], config)
-    maps = np.stack([r.map for r in score_frames(ZeroModel(), iter_frames(clip, (10, 10)),
-                                                 config, keep_maps=True)])
+    inputs = model_inputs(iter_frames(clip, (10, 10)), config.input_signal)
+    maps = np.stack([r.map for r in score_frames(ZeroModel(), inputs, config, keep_maps=True)])
     assert reference.n_frames == 12
     np.testing.assert_allclose(reference.mean, maps.mean(0), rtol=1e-5)
     np.testing.assert_allclose(reference.std, maps.std(0), rtol=1e-4, atol=1e-7)

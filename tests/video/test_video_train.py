@@ -143,7 +143,8 @@ def test_held_out_clips_are_scored_after_every_epoch_without_changing_training(
     assert "epoch_val_mse" not in plain.training
     assert len(watched.training["epoch_val_mse"]) == 2
     assert watched.training["epoch_mse"] == plain.training["epoch_mse"]
-    final = ClipDataset(train[2:], length=8, stride=8, size=(32, 32))
+    final = ClipDataset(train[2:], length=8, stride=8, size=(32, 32),
+                        signal=config.input_signal)
     assert watched.training["epoch_val_mse"][-1] == pytest.approx(
         held_out_mse(watched.model, final))
 

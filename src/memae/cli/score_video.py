@@ -25,6 +25,7 @@ from tqdm.auto import tqdm
 from memae.video.checkpoint import load_video_model
 from memae.video.overlay import OverlayWriter
 from memae.video.score import score_frames
+from memae.video.signal import model_inputs
 from memae.video.stream import iter_images, open_clip
 from memae.video.temporal import smooth_stream
 from memae.video.transforms import FrameTransform
@@ -72,8 +73,8 @@ def handle(args: argparse.Namespace) -> int:
 
     stride = config.resolved_fast_stride if args.fast else config.score_stride
     scores = smooth_stream(
-        score_frames(video_model.model, frames(), config, stride=stride,
-                     batch_size=args.batch_size, device=args.device,
+        score_frames(video_model.model, model_inputs(frames(), config.input_signal), config,
+                     stride=stride, batch_size=args.batch_size, device=args.device,
                      keep_maps=args.overlay is not None, reference=video_model.reference),
         config.temporal_smoothing)
     scale = float(video_model.training.get("map_scale") or 1.0)

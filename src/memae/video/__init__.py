@@ -30,6 +30,7 @@ from memae.video.labels import (
 )
 from memae.video.reference import ErrorReference, fit_error_reference, normalize_map
 from memae.video.score import FrameScore, score_frames, smooth_map
+from memae.video.signal import frame_differences, model_inputs
 from memae.video.stream import iter_frames, iter_images, open_clip
 from memae.video.synthetic import SyntheticVideos, make_synthetic_videos, write_frame_folders
 from memae.video.train import VideoModel, build_video_model, held_out_mse, train_video_model
@@ -54,6 +55,7 @@ __all__ = [
     "evaluate_mode",
     "fit_error_reference",
     "frame_auc",
+    "frame_differences",
     "held_out_mse",
     "frame_folder_clips",
     "frame_labels",
@@ -65,6 +67,7 @@ __all__ = [
     "load_video_model",
     "make_synthetic_videos",
     "minmax_normalize",
+    "model_inputs",
     "normalize_map",
     "open_clip",
     "parse_ucsd_m",

@@ -15,6 +15,7 @@ import torch
 from torch.utils.data import Dataset
 
 from memae.video.frames import VideoClip
+from memae.video.signal import INPUT_SIGNALS
 from memae.video.transforms import PAPER_SIZE, FrameTransform
 
 
@@ -96,6 +97,10 @@ class ClipDataset(Dataset[ClipSample]):
         Frame ``(height, width)`` after resizing; ``None`` keeps the native size.
     cache_frames : int, default 32
         Preprocessed frames kept per process (32 frames of 256 x 256 take 8 MiB); 0 disables.
+    signal : {"frames", "difference"}, default "frames"
+        What a window holds (:mod:`memae.video.signal`): the frames, or each frame minus
+        the one before it in the clip (zeros for the clip's first frame), as scoring
+        computes them from the stream.
 
     Attributes
     ----------
@@ -111,12 +116,16 @@ class ClipDataset(Dataset[ClipSample]):
         step: int = 1,
         size: tuple[int, int] | None = PAPER_SIZE,
         cache_frames: int = 32,
+        signal: str = "frames",
     ) -> None:
         if not clips:
             raise ValueError("clips: got an empty sequence; pass at least one VideoClip")
         if cache_frames < 0:
             raise ValueError(f"cache_frames: got {cache_frames}; expected 0 or more")
+        if signal not in INPUT_SIGNALS:
+            raise ValueError(f"signal: got {signal!r}; expected one of {INPUT_SIGNALS}")
         self.clips = list(clips)
+        self.signal = signal
         self.length, self.stride, self.step = length, stride, step
         self.transform = FrameTransform(size)
         self.cache_frames = cache_frames
@@ -141,9 +150,22 @@ class ClipDataset(Dataset[ClipSample]):
     def __getitem__(self, item: int) -> ClipSample:
         clip_index, start = (int(v) for v in self.windows[item])
         indices = self.frame_indices(item).tolist()
+        if self.signal == "difference":
+            # d_i = f_i - f_(i-1), and d_0 = 0 (memae.video.signal.frame_differences).
+            frames = self._frames(clip_index, sorted({*indices, *(i - 1 for i in indices if i)}))
+            window = [frames[i] - frames[i - 1] if i else np.zeros_like(frames[i])
+                      for i in indices]
+        else:
+            frames = self._frames(clip_index, indices)
+            window = [frames[i] for i in indices]
+        cuboid = torch.from_numpy(np.stack(window))[None]  # (1, T, H, W)
+        return ClipSample(cuboid, clip_index, start)
+
+    def _frames(self, clip_index: int, indices: list[int]) -> dict[int, np.ndarray]:
+        """Preprocessed frames ``indices`` (increasing) of a clip, through the LRU cache."""
         missing = [i for i in indices if (clip_index, i) not in self._cache]
         decoded = dict(zip(missing, self.clips[clip_index].read(missing), strict=True))
-        frames = []
+        frames = {}
         for i in indices:
             key = (clip_index, i)
             if i in decoded:
@@ -151,13 +173,12 @@ class ClipDataset(Dataset[ClipSample]):
                 decoded[i].close()
             else:
                 frame = self._cache.pop(key)
-            frames.append(frame)
+            frames[i] = frame
             if self.cache_frames:
                 self._cache[key] = frame
                 if len(self._cache) > self.cache_frames:
                     self._cache.popitem(last=False)
-        cuboid = torch.from_numpy(np.stack(frames))[None]  # (1, T, H, W)
-        return ClipSample(cuboid, clip_index, start)
+        return frames
 
     def __getstate__(self) -> dict[str, object]:
         # Workers start with an empty cache instead of a copy of the parent's.

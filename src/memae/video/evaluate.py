@@ -20,6 +20,7 @@ from sklearn.metrics import roc_auc_score
 
 from memae.video.frames import VideoClip
 from memae.video.score import score_frames
+from memae.video.signal import model_inputs
 from memae.video.stream import iter_frames
 from memae.video.temporal import moving_average
 from memae.video.train import VideoModel
@@ -117,7 +118,8 @@ def evaluate_mode(
     scores, maps, n_frames = [], [], 0
     began = time.perf_counter()
     for clip in clips:
-        frames = score_frames(video_model.model, iter_frames(clip, config.size), config,
+        inputs = model_inputs(iter_frames(clip, config.size), config.input_signal)
+        frames = score_frames(video_model.model, inputs, config,
                               stride=stride, batch_size=batch_size, device=device,
                               keep_maps=masks is not None, reference=video_model.reference)
         results = list(frames)

@@ -25,6 +25,7 @@ import torch
 from memae.models.autoencoder import MemAutoEncoder
 from memae.video.config import ScoreNormalization, VideoConfig
 from memae.video.frames import VideoClip
+from memae.video.signal import model_inputs
 
 FLOOR_FRACTION = 0.1
 
@@ -105,7 +106,8 @@ def fit_error_reference(
     total = squares = None
     count = 0
     for clip in clips:
-        for item in score_frames(model, iter_frames(clip, config.size), raw, stride=stride,
+        inputs = model_inputs(iter_frames(clip, config.size), config.input_signal)
+        for item in score_frames(model, inputs, raw, stride=stride,
                                  batch_size=batch_size, device=device, keep_maps=True):
             error = item.map.astype(np.float64)
             total = error if total is None else total + error

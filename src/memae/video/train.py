@@ -106,7 +106,7 @@ def train_video_model(
     device = torch.device(device)
     dataset = ClipDataset(clips, length=config.clip_length, stride=config.train_stride,
                           step=config.frame_step, size=config.size,
-                          cache_frames=config.cache_frames)
+                          cache_frames=config.cache_frames, signal=config.input_signal)
     model = build_video_model(config).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate,
                                  weight_decay=config.weight_decay)
@@ -119,7 +119,8 @@ def train_video_model(
     if val_clips:
         held_out = ClipDataset(val_clips, length=config.clip_length, stride=config.clip_length,
                                step=config.frame_step, size=config.size,
-                               cache_frames=config.cache_frames)
+                               cache_frames=config.cache_frames,
+                               signal=config.input_signal)
         summary["epoch_val_mse"] = []
     steps, began = 0, time.perf_counter()
     total = config.epochs * len(loader) if max_steps is None else max_steps
