@@ -13,6 +13,7 @@ from memae.video import (
     SyntheticVideos,
     clip_starts,
     discover_clips,
+    iter_frames,
     load_frame,
     to_signed_unit,
 )
@@ -120,3 +121,14 @@ def test_ped2_item_shape_and_values(ped2_root: Path) -> None:
     assert sample.frames.shape == (1, 16, 256, 256) and sample.frames.dtype == torch.float32
     assert -1.0 <= float(sample.frames.min()) < -0.5 and 0.5 < float(sample.frames.max()) <= 1.0
     np.testing.assert_array_equal(sample.frames[0, 3].numpy(), load_frame(clip.source[103]))
+
+
+def test_random_access_with_a_cache_smaller_than_a_window(synthetic_root: Path) -> None:
+    # Shuffled training reads windows out of order; a frame found in the cache must not be
+    # evicted by the window's own newly decoded frames before it is read.
+    clip = discover_clips(synthetic_root, "training")[0]
+    dataset = ClipDataset([clip], length=6, size=(32, 32), cache_frames=4)
+    frames = np.stack(list(iter_frames(clip, (32, 32))))
+    for item in (8, 7, 2, 3, 30, 1):
+        np.testing.assert_array_equal(dataset[item].frames[0].numpy(), frames[item:item + 6])
+    assert len(dataset._cache) == 4

@@ -176,8 +176,9 @@ class ClipDataset(Dataset[ClipSample]):
             frames[i] = frame
             if self.cache_frames:
                 self._cache[key] = frame
-                if len(self._cache) > self.cache_frames:
-                    self._cache.popitem(last=False)
+        # Evict only now: evicting while reading could drop a frame this window still needs.
+        while len(self._cache) > self.cache_frames:
+            self._cache.popitem(last=False)
         return frames
 
     def __getstate__(self) -> dict[str, object]:
