@@ -1,0 +1,95 @@
+"""Frame-difference input: the transform, training windows equal to the scored stream,
+config checks, and an end-to-end run on speed anomalies."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from memae.video import (
+    ClipDataset,
+    clip_starts,
+    discover_clips,
+    frame_differences,
+    iter_frames,
+    make_synthetic_videos,
+    model_inputs,
+    write_frame_folders,
+)
+from memae.video.config import VideoConfig, video_config
+from memae.video.evaluate import evaluate_mode
+from memae.video.train import train_video_model
+
+
+def test_differences_are_changes_since_the_previous_frame_with_zeros_first() -> None:
+    frames = list(np.random.default_rng(0).normal(size=(3, 4, 5)).astype(np.float32))
+    out = list(frame_differences(frames))
+    np.testing.assert_array_equal(out[0], np.zeros((4, 5), np.float32))
+    np.testing.assert_array_equal(out[1], frames[1] - frames[0])
+    np.testing.assert_array_equal(out[2], frames[2] - frames[1])
+    assert all(d.dtype == np.float32 for d in out)
+
+
+def test_differences_are_computed_lazily() -> None:
+    def two_then_fail() -> Iterator[np.ndarray]:
+        yield np.ones((2, 2))
+        yield np.full((2, 2), 3.0)
+        raise AssertionError("read past what was asked for")
+
+    stream = frame_differences(two_then_fail())
+    assert float(next(stream).sum()) == 0.0
+    assert float(next(stream).sum()) == 8.0
+
+
+def test_model_inputs_pass_frames_through_and_refuse_unknown_signals() -> None:
+    frames = [np.zeros((2, 2), np.float32)]
+    assert model_inputs(frames, "frames") is frames
+    with pytest.raises(ValueError, match="signal: got 'flow'; expected one of"):
+        model_inputs(frames, "flow")
+
+
+@pytest.mark.parametrize(("stride", "step", "cache"), [(1, 1, 32), (3, 2, 0), (8, 1, 4)])
+def test_training_windows_equal_the_windows_of_the_scored_stream(
+    synthetic_root: Path, stride: int, step: int, cache: int
+) -> None:
+    clips = discover_clips(synthetic_root, "training")
+    for signal in ("frames", "difference"):
+        dataset = ClipDataset(clips, length=6, stride=stride, step=step, size=(32, 32),
+                              cache_frames=cache, signal=signal)
+        streams = [np.stack(list(model_inputs(iter_frames(c, (32, 32)), signal)))
+                   for c in clips]
+        assert len(dataset) == sum(len(clip_starts(c.n_frames, 6, stride, step)) for c in clips)
+        for item in range(len(dataset)):
+            clip, start = (int(v) for v in dataset.windows[item])
+            expected = streams[clip][start + np.arange(6) * step]
+            np.testing.assert_array_equal(dataset[item].frames[0].numpy(), expected)
+
+
+def test_unknown_signals_are_refused_by_config_and_dataset(synthetic_root: Path) -> None:
+    with pytest.raises(ValueError, match="input_signal: got 'flow'; expected one of"):
+        video_config("cpu", input_signal="flow")
+    with pytest.raises(ValueError, match="signal: got 'flow'"):
+        ClipDataset(discover_clips(synthetic_root, "training"), length=6, signal="flow")
+
+
+def test_model_files_from_before_the_field_read_frames() -> None:
+    values = video_config("cpu").to_dict()
+    del values["input_signal"]
+    assert VideoConfig.from_dict(values).input_signal == "frames"
+
+
+def test_speed_anomalies_are_found_from_frame_differences(tmp_path: Path) -> None:
+    videos = make_synthetic_videos(n_train=3, n_test=3, n_frames=40, seed=0, anomaly="speed")
+    root = write_frame_folders(videos, tmp_path)
+    train = discover_clips(root, "training")
+    test = discover_clips(root, "testing", labels=root / "testing" / "test_frame_mask")
+    config = video_config("cpu", input_signal="difference", size=(32, 32), clip_length=8,
+                          epochs=3, smoothing=5, learning_rate=1e-3,
+                          model_params={"channels": (8, 16, 16, 16)})
+    trained = train_video_model(config, train)
+    assert trained.training["epoch_mse"][-1] < trained.training["epoch_mse"][0]
+    sliding = evaluate_mode(trained, test, "sliding")
+    fast = evaluate_mode(trained, test, "fast")
+    # Measured 0.969 (sliding) and 0.964 (fast) with seed 0; an untrained net scores about 0.5.
+    assert sliding.frame_auc >= 0.9 and fast.frame_auc >= 0.9
