@@ -23,7 +23,7 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return tiny_video_model(tmp_path_factory.mktemp("score_video"), size=(32, 32),
                             n_frames=30, seed=5, file_name="m.safetensors",
                             score_normalization="zscore", reduction="patch_max",
-                            temporal_smoothing=9)
+                            temporal_smoothing=9, input_signal="difference")
 
 
 def read_csv(path: Path) -> list[list[str]]:
@@ -43,8 +43,10 @@ def test_frame_folder_scores_equal_the_library_and_overlay_has_every_frame(
     rows = read_csv(out)
     assert rows[0] == ["frame", "score"] and len(rows) == 31
     loaded = load_video_model(model_path)
-    # The model scores with z-scored maps, the worst patch and a 9-frame moving average.
+    # The model reads frame differences and scores with z-scored maps, the worst patch and a
+    # 9-frame moving average.
     assert loaded.config.temporal_smoothing == 9 and loaded.reference is not None
+    assert loaded.config.input_signal == "difference"
     inputs = model_inputs(iter_frames(open_clip(folder), (32, 32)), loaded.config.input_signal)
     raw = [r.score for r in score_frames(loaded.model, inputs, loaded.config,
                                          reference=loaded.reference)]
