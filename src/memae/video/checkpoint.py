@@ -82,7 +82,7 @@ def load_video_model(path: str | Path, device: str = "cpu") -> VideoModel:
     if config.score_normalization != "none" and reference is None:
         raise ValueError(f"model: {str(path)!r} asks for score_normalization="
                          f"{config.score_normalization!r} but holds no error reference")
-    model = create_model(config.model, **config.model_params)
+    model = create_model(config.model, **config.network_params)
     try:
         model.load_state_dict(tensors, strict=True)
     except RuntimeError as error:

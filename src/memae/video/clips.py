@@ -69,7 +69,7 @@ def clip_starts(n_frames: int, length: int = 16, stride: int = 1, step: int = 1)
 class ClipSample(NamedTuple):
     """One item of :class:`ClipDataset`; DataLoader batches each field."""
 
-    frames: torch.Tensor  # (1, T, H, W) float32 in [-1, 1]
+    frames: torch.Tensor  # (C, T, H, W) float32; C = 1, or 2 for frames and differences
     clip: int  # index into ClipDataset.clips
     start: int  # first frame of the window, 0-based
 
@@ -97,10 +97,10 @@ class ClipDataset(Dataset[ClipSample]):
         Frame ``(height, width)`` after resizing; ``None`` keeps the native size.
     cache_frames : int, default 32
         Preprocessed frames kept per process (32 frames of 256 x 256 take 8 MiB); 0 disables.
-    signal : {"frames", "difference"}, default "frames"
-        What a window holds (:mod:`memae.video.signal`): the frames, or each frame minus
-        the one before it in the clip (zeros for the clip's first frame), as scoring
-        computes them from the stream.
+    signal : {"frames", "difference", "frames_and_difference"}, default "frames"
+        What a window holds (:mod:`memae.video.signal`): the frames, each frame minus the
+        one before it in the clip (zeros for the clip's first frame), or both as two
+        channels, as scoring computes them from the stream.
 
     Attributes
     ----------
@@ -150,16 +150,18 @@ class ClipDataset(Dataset[ClipSample]):
     def __getitem__(self, item: int) -> ClipSample:
         clip_index, start = (int(v) for v in self.windows[item])
         indices = self.frame_indices(item).tolist()
-        if self.signal == "difference":
-            # d_i = f_i - f_(i-1), and d_0 = 0 (memae.video.signal.frame_differences).
-            frames = self._frames(clip_index, sorted({*indices, *(i - 1 for i in indices if i)}))
-            window = [frames[i] - frames[i - 1] if i else np.zeros_like(frames[i])
-                      for i in indices]
-        else:
+        if self.signal == "frames":
             frames = self._frames(clip_index, indices)
-            window = [frames[i] for i in indices]
-        cuboid = torch.from_numpy(np.stack(window))[None]  # (1, T, H, W)
-        return ClipSample(cuboid, clip_index, start)
+            return ClipSample(torch.from_numpy(np.stack([frames[i] for i in indices]))[None],
+                              clip_index, start)
+        # d_i = f_i - f_(i-1), and d_0 = 0 (memae.video.signal.model_inputs).
+        frames = self._frames(clip_index, sorted({*indices, *(i - 1 for i in indices if i)}))
+        changes = np.stack([frames[i] - frames[i - 1] if i else np.zeros_like(frames[i])
+                            for i in indices])
+        if self.signal == "difference":
+            return ClipSample(torch.from_numpy(changes)[None], clip_index, start)
+        both = np.stack([np.stack([frames[i] for i in indices]), changes])  # (2, T, H, W)
+        return ClipSample(torch.from_numpy(both), clip_index, start)
 
     def _frames(self, clip_index: int, indices: list[int]) -> dict[int, np.ndarray]:
         """Preprocessed frames ``indices`` (increasing) of a clip, through the LRU cache."""

@@ -52,7 +52,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from memae.video.signal import INPUT_SIGNALS, InputSignal
+from memae.video.signal import INPUT_SIGNALS, InputSignal, signal_channels
 
 Reduction = Literal["mean", "patch_max"]
 REDUCTIONS: tuple[str, ...] = ("mean", "patch_max")
@@ -82,9 +82,10 @@ class VideoConfig:
         Frames per clip (T).
     frame_step : int
         Frames between consecutive samples of a clip (1: consecutive frames).
-    input_signal : {"frames", "difference"}
+    input_signal : {"frames", "difference", "frames_and_difference"}
         What the model reads of each frame (:mod:`memae.video.signal`): the frame (the
-        paper) or its difference from the previous frame (zeros for a video's first).
+        paper), its difference from the previous frame (zeros for a video's first), or
+        both as two input channels (the net's ``in_channels`` follows).
     train_stride : int
         Frames between the starts of consecutive training windows.
     epochs, batch_size, learning_rate, weight_decay : training settings (Adam).
@@ -164,6 +165,13 @@ class VideoConfig:
             raise ValueError(
                 f"input_signal: got {self.input_signal!r}; expected one of {INPUT_SIGNALS}"
             )
+        channels = self.model_params.get("in_channels", signal_channels(self.input_signal))
+        if channels != signal_channels(self.input_signal):
+            raise ValueError(
+                f"model_params: in_channels={channels!r} but input_signal="
+                f"{self.input_signal!r} gives {signal_channels(self.input_signal)} channel(s); "
+                "drop in_channels, it follows the input signal"
+            )
         if self.lr_schedule not in LR_SCHEDULES:
             raise ValueError(
                 f"lr_schedule: got {self.lr_schedule!r}; expected one of {LR_SCHEDULES}"
@@ -190,6 +198,11 @@ class VideoConfig:
     def span(self) -> int:
         """Frames covered by one clip: ``(clip_length - 1) * frame_step + 1``."""
         return (self.clip_length - 1) * self.frame_step + 1
+
+    @property
+    def network_params(self) -> dict[str, Any]:
+        """``model_params`` with ``in_channels`` set by ``input_signal``: what builds the net."""
+        return {**self.model_params, "in_channels": signal_channels(self.input_signal)}
 
     @property
     def resolved_fast_stride(self) -> int:

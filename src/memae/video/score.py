@@ -39,6 +39,7 @@ import torch.nn.functional as F
 from memae.models.autoencoder import MemAutoEncoder
 from memae.video.config import VideoConfig
 from memae.video.reference import ErrorReference, normalize_map
+from memae.video.signal import signal_channels
 
 
 class FrameScore(NamedTuple):
@@ -61,7 +62,8 @@ def smooth_map(error: torch.Tensor, window: int) -> torch.Tensor:
 
 @torch.no_grad()
 def window_errors(model: MemAutoEncoder, windows: torch.Tensor) -> torch.Tensor:
-    """Squared reconstruction error ``(B, T, H, W)`` of windows ``(B, 1, T, H, W)``."""
+    """Squared reconstruction error ``(B, T, H, W)`` of windows ``(B, C, T, H, W)``, summed
+    over channels."""
     reconstruction = model(windows).reconstruction
     return ((reconstruction - windows) ** 2).sum(dim=1)
 
@@ -105,8 +107,10 @@ def score_frames(
     model : MemAutoEncoder
         A trained video model (put in eval mode here).
     frames : iterable of numpy.ndarray
-        float32 ``(H, W)`` frames in [-1, 1] at ``config.size``, in temporal order
-        (see :func:`memae.video.stream.iter_frames`). Consumed lazily.
+        What the model reads, in temporal order and at ``config.size``: float32 ``(H, W)``
+        frames in [-1, 1] (see :func:`memae.video.stream.iter_frames`), passed through
+        :func:`memae.video.signal.model_inputs` for the config's ``input_signal``
+        (``(2, H, W)`` items for two channels). Consumed lazily.
     config : VideoConfig
         Clip length, frame step, smoothing and reduction.
     stride : int, optional
@@ -147,7 +151,9 @@ def score_frames(
     last_start, next_index = -1, 0
 
     def flush() -> Iterator[FrameScore]:
-        batch = torch.from_numpy(np.stack([w for _, w in pending]))[:, None].to(device)
+        batch = torch.from_numpy(np.stack([w for _, w in pending]))
+        # (B, T, H, W) -> (B, 1, T, H, W); (B, T, C, H, W) -> (B, C, T, H, W)
+        batch = (batch[:, None] if batch.ndim == 4 else batch.transpose(1, 2)).to(device)
         errors = window_errors(model, batch).cpu()
         for (start, _), error in zip(pending, errors, strict=True):
             accumulator.add(start + offsets, error)
@@ -166,9 +172,18 @@ def score_frames(
             next_index = index + 1
             yield _frame_score(index, error, config, keep_maps, reference)
 
+    channels = signal_channels(config.input_signal)
     n_frames = 0
     for n_frames, frame in enumerate(frames, start=1):
-        buffer.append(np.asarray(frame, dtype=np.float32))
+        frame = np.asarray(frame, dtype=np.float32)
+        if n_frames == 1 and (frame.ndim != 2 if channels == 1
+                            else frame.ndim != 3 or frame.shape[0] != channels):
+            raise ValueError(
+                f"frames: got items of shape {frame.shape} for input_signal="
+                f"{config.input_signal!r}; pass memae.video.model_inputs(frames, "
+                "config.input_signal)"
+            )
+        buffer.append(frame)
         start = n_frames - span
         if start >= 0 and start % stride == 0:
             pending.append((start, np.stack(list(buffer)[::step])))

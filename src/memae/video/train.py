@@ -62,7 +62,7 @@ def build_video_model(config: VideoConfig) -> MemAutoEncoder:
     """The untrained network of ``config``, initialised from ``config.seed``."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed)
-        return create_model(config.model, **config.model_params)
+        return create_model(config.model, **config.network_params)
 
 
 def train_video_model(
