@@ -2,7 +2,8 @@
 
 The weights are not touched; only the config's score fields change. Each setting is
 evaluated on Ped2's test labels, so what this prints is a diagnosis of a model already
-evaluated, never a way to choose a preset (``docs/video.md``, run 8).
+evaluated (``docs/video.md``, run 8), or the evaluation of a candidate whose keep-or-revert
+rule was written down before it ran (``patch_max`` for the fifth version, same file).
 
 Usage::
 
@@ -21,6 +22,7 @@ import torch
 from memae.video import discover_clips, evaluate_mode, load_video_model
 
 SETTINGS = {
+    "patch_max": {"reduction": "patch_max"},
     "paper score (mean, no moving average)":
         {"score_normalization": "none", "reduction": "mean", "temporal_smoothing": 1},
     "zscore / patch_max, no moving average":
@@ -32,17 +34,25 @@ SETTINGS = {
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("model", type=Path, help="a video model file with an error reference")
+    parser.add_argument("model", type=Path, help="a video model file (with an error reference "
+                        "for the z-scored setting)")
     parser.add_argument("--data-dir", type=Path, required=True)
+    parser.add_argument("--setting", action="append", choices=sorted(SETTINGS),
+                        help="score only these settings (repeatable; default: all)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     video_model = load_video_model(args.model)
-    if video_model.reference is None:
-        parser.error("the model has no error reference; train it with score_normalization set")
+    names = args.setting or list(SETTINGS)
+    needs_reference = any(SETTINGS[n].get("score_normalization", "none") != "none"
+                          for n in names)
+    if needs_reference and video_model.reference is None:
+        parser.error("the model has no error reference; train it with score_normalization "
+                     "set, or pass --setting for scores without one")
     root = args.data_dir / "ped2"
     test = discover_clips(root, "testing", labels=root / "ped2.mat")
     original = video_model.config
-    for name, fields in SETTINGS.items():
+    for name in names:
+        fields = SETTINGS[name]
         video_model.config = dataclasses.replace(original, **fields)
         aucs = [evaluate_mode(video_model, test, mode).frame_auc for mode in ("sliding", "fast")]
         print(f"{name}: frame AUC {aucs[0]:.4f} (sliding) / {aucs[1]:.4f} (fast)", flush=True)
