@@ -15,7 +15,7 @@ import torch
 from torch.utils.data import Dataset
 
 from memae.video.frames import VideoClip
-from memae.video.signal import INPUT_SIGNALS
+from memae.video.signal import INPUT_SIGNALS, frames_needed, window_input
 from memae.video.transforms import PAPER_SIZE, FrameTransform
 
 
@@ -150,18 +150,9 @@ class ClipDataset(Dataset[ClipSample]):
     def __getitem__(self, item: int) -> ClipSample:
         clip_index, start = (int(v) for v in self.windows[item])
         indices = self.frame_indices(item).tolist()
-        if self.signal == "frames":
-            frames = self._frames(clip_index, indices)
-            return ClipSample(torch.from_numpy(np.stack([frames[i] for i in indices]))[None],
-                              clip_index, start)
-        # d_i = f_i - f_(i-1), and d_0 = 0 (memae.video.signal.model_inputs).
-        frames = self._frames(clip_index, sorted({*indices, *(i - 1 for i in indices if i)}))
-        changes = np.stack([frames[i] - frames[i - 1] if i else np.zeros_like(frames[i])
-                            for i in indices])
-        if self.signal == "difference":
-            return ClipSample(torch.from_numpy(changes)[None], clip_index, start)
-        both = np.stack([np.stack([frames[i] for i in indices]), changes])  # (2, T, H, W)
-        return ClipSample(torch.from_numpy(both), clip_index, start)
+        frames = self._frames(clip_index, frames_needed(indices, self.signal))
+        window = window_input(frames, indices, self.signal)  # (C, T, H, W)
+        return ClipSample(torch.from_numpy(window), clip_index, start)
 
     def _frames(self, clip_index: int, indices: list[int]) -> dict[int, np.ndarray]:
         """Preprocessed frames ``indices`` (increasing) of a clip, through the LRU cache."""

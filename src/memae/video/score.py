@@ -173,11 +173,11 @@ def score_frames(
             yield _frame_score(index, error, config, keep_maps, reference)
 
     channels = signal_channels(config.input_signal)
+    item_lead = (channels,) if channels > 1 else ()  # items are (H, W) or (C, H, W)
     n_frames = 0
     for n_frames, frame in enumerate(frames, start=1):
         frame = np.asarray(frame, dtype=np.float32)
-        if n_frames == 1 and (frame.ndim != 2 if channels == 1
-                            else frame.ndim != 3 or frame.shape[0] != channels):
+        if n_frames == 1 and (frame.ndim < 2 or frame.shape[:-2] != item_lead):
             raise ValueError(
                 f"frames: got items of shape {frame.shape} for input_signal="
                 f"{config.input_signal!r}; pass memae.video.model_inputs(frames, "

@@ -15,7 +15,7 @@ The transform is applied to the stream of frames before windows are cut
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Literal
 
 import numpy as np
@@ -31,22 +31,18 @@ def signal_channels(signal: str) -> int:
     return 2 if signal == "frames_and_difference" else 1
 
 
+def _changes(frames: Iterable[np.ndarray]) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """``(f_t, f_t - f_(t-1))`` for each frame of a stream, zeros for the first change."""
+    previous: np.ndarray | None = None
+    for frame in frames:
+        frame = np.asarray(frame, dtype=np.float32)
+        yield frame, np.zeros_like(frame) if previous is None else frame - previous
+        previous = frame
+
+
 def frame_differences(frames: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
     """``f_t - f_(t-1)`` for each frame of a stream, zeros for the first; lazily."""
-    previous: np.ndarray | None = None
-    for frame in frames:
-        frame = np.asarray(frame, dtype=np.float32)
-        yield np.zeros_like(frame) if previous is None else frame - previous
-        previous = frame
-
-
-def _with_differences(frames: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
-    previous: np.ndarray | None = None
-    for frame in frames:
-        frame = np.asarray(frame, dtype=np.float32)
-        change = np.zeros_like(frame) if previous is None else frame - previous
-        yield np.stack([frame, change])
-        previous = frame
+    return (change for _, change in _changes(frames))
 
 
 def model_inputs(frames: Iterable[np.ndarray], signal: str) -> Iterable[np.ndarray]:
@@ -57,5 +53,26 @@ def model_inputs(frames: Iterable[np.ndarray], signal: str) -> Iterable[np.ndarr
     if signal == "difference":
         return frame_differences(frames)
     if signal == "frames_and_difference":
-        return _with_differences(frames)
+        return (np.stack(pair) for pair in _changes(frames))
     raise ValueError(f"signal: got {signal!r}; expected one of {INPUT_SIGNALS}")
+
+
+def frames_needed(indices: Sequence[int], signal: str) -> list[int]:
+    """Frames to read for a window of frame ``indices`` (increasing): with differences,
+    also the frame before each (none before frame 0)."""
+    if signal == "frames":
+        return list(indices)
+    return sorted({*indices, *(i - 1 for i in indices if i)})
+
+
+def window_input(frames: Mapping[int, np.ndarray], indices: Sequence[int],
+                 signal: str) -> np.ndarray:
+    """A window ``(C, T, H, W)`` of what the model reads, from the preprocessed
+    :func:`frames_needed` of it (random access: the same values as :func:`model_inputs`
+    gives for those frames of the stream)."""
+    window = np.stack([frames[i] for i in indices])
+    if signal == "frames":
+        return window[None]
+    changes = np.stack([frames[i] - frames[i - 1] if i else np.zeros_like(frames[i])
+                        for i in indices])
+    return changes[None] if signal == "difference" else np.stack([window, changes])
