@@ -1,5 +1,6 @@
 """``memae benchmark ped2`` on a tiny Ped2-shaped layout (synthetic frames, ped2.mat)."""
 
+import csv
 import json
 from pathlib import Path
 
@@ -11,6 +12,8 @@ from memae.benchmarks import list_benchmarks
 from memae.benchmarks.ped2 import resolve_config
 from memae.cli import main
 from memae.video import make_synthetic_videos, write_frame_folders
+from memae.video.evaluate import frame_auc
+from memae.video.temporal import moving_average
 
 
 def ranges(labels: np.ndarray) -> np.ndarray:
@@ -46,6 +49,30 @@ def test_quick_benchmark_writes_json_and_markdown(fake_data: Path, tmp_path: Pat
     assert "| cpu-ae | 0 | sliding | 1 |" in markdown
     assert "Paper (AE, Ped2 frame AUC): 0.917" in markdown
     assert (tmp_path / "ped2_cpu-ae_seed0.safetensors").is_file()
+
+
+def test_benchmark_writes_raw_frame_scores_that_reproduce_its_aucs(
+        fake_data: Path, tmp_path: Path) -> None:
+    code = main(["--quiet", "benchmark", "ped2", "--quick", "--data-dir", str(fake_data),
+                 "--out", str(tmp_path)])
+    assert code == 0
+    record = json.loads((tmp_path / "ped2_quick.json").read_text())
+    window = record["settings"]["config"]["temporal_smoothing"]
+    assert window == 7
+    with (tmp_path / "ped2_cpu_seed0_scores.csv").open() as handle:
+        table = list(csv.DictReader(handle))
+    assert len(table) == 2 * 48
+    for row in record["rows"]:
+        lines = [r for r in table if r["mode"] == row["mode"]]
+        clips = sorted({r["clip"] for r in lines})
+        assert len(clips) == 2
+        raw = [np.array([float(r["score"]) for r in lines if r["clip"] == c]) for c in clips]
+        labels = [np.array([r["label"] == "1" for r in lines if r["clip"] == c]) for c in clips]
+        assert [int(r["frame"]) for r in lines if r["clip"] == clips[0]] == list(range(24))
+        assert sum(y.sum() for y in labels) > 0
+        assert frame_auc(raw, labels) == pytest.approx(row["frame_auc_unsmoothed"], abs=1e-12)
+        smoothed = [moving_average(s, window) for s in raw]
+        assert frame_auc(smoothed, labels) == pytest.approx(row["frame_auc"], abs=1e-12)
 
 
 def test_config_names() -> None:

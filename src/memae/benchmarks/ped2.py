@@ -12,9 +12,13 @@ pixel-level AUROC against the UCSD masks when ``ucsd_ped2_gt`` is in the data fo
 
 from __future__ import annotations
 
+import csv
 import logging
 import time
+from collections.abc import Sequence
 from pathlib import Path
+
+import numpy as np
 
 from memae.benchmarks.base import (
     BenchmarkOptions,
@@ -25,8 +29,8 @@ from memae.benchmarks.base import (
 from memae.data.datadir import resolve_data_dir
 from memae.video.checkpoint import save_video_model
 from memae.video.config import VIDEO_CONFIGS, VideoConfig, video_config
-from memae.video.evaluate import evaluate_mode, ped2_mask_name
-from memae.video.frames import discover_clips
+from memae.video.evaluate import ModeResult, evaluate_mode, frame_auc, ped2_mask_name
+from memae.video.frames import VideoClip, discover_clips
 from memae.video.labels import load_pixel_masks
 from memae.video.train import train_video_model
 
@@ -84,18 +88,26 @@ def run(options: BenchmarkOptions) -> BenchmarkResult:
         trained = train_video_model(config, train_clips, device=options.device,
                                     max_steps=2 if options.quick else None,
                                     progress=not options.quick)
-        save_video_model(trained, options.out_dir / f"ped2_{name}_seed{seed}.safetensors")
+        stem = options.out_dir / f"ped2_{name}_seed{seed}"
+        save_video_model(trained, stem.with_suffix(".safetensors"))
+        results = []
         for mode in ("sliding", "fast"):
             result = evaluate_mode(trained, test_clips, mode, masks, device=options.device)
             logger.info("ped2 %s seed %d %s: frame AUC %.4f", name, seed, mode,
                         result.frame_auc)
-            rows.append({
+            row = {
                 "config": name, "seed": seed, "mode": mode, "stride": result.stride,
                 "frame_auc": result.frame_auc, "pixel_auc": result.pixel_auc,
                 "frames_per_second": result.frames_per_second,
                 "train_seconds": trained.training["seconds"],
                 "train_steps": trained.training["steps"],
-            })
+            }
+            if config.temporal_smoothing > 1:
+                row["frame_auc_unsmoothed"] = frame_auc(
+                    result.raw_scores, [np.asarray(c.labels) for c in test_clips])
+            rows.append(row)
+            results.append(result)
+        write_frame_scores(stem.with_name(stem.name + "_scores.csv"), test_clips, results)
     variant = (options.config or "cpu").partition("-")[2] or "memae"
     summary = {
         "frame_auc_sliding": _mean(rows, "sliding", "frame_auc"),
@@ -107,6 +119,22 @@ def run(options: BenchmarkOptions) -> BenchmarkResult:
     }
     return BenchmarkResult("ped2", rows, summary, _markdown(rows, summary),
                            time.perf_counter() - began, settings)
+
+
+def write_frame_scores(path: Path, clips: Sequence[VideoClip],
+                       results: Sequence[ModeResult]) -> None:
+    """Write every test frame's raw score per mode: ``mode,clip,frame,label,score``.
+
+    ``frame`` counts from 0 within its clip; ``score`` is before temporal smoothing and
+    min-max normalisation (:attr:`ModeResult.raw_scores`).
+    """
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["mode", "clip", "frame", "label", "score"])
+        for result in results:
+            for clip, scores in zip(clips, result.raw_scores, strict=True):
+                for index, (label, score) in enumerate(zip(clip.labels, scores, strict=True)):
+                    writer.writerow([result.mode, clip.name, index, int(label), repr(float(score))])
 
 
 def _mean(rows: list[dict], mode: str, key: str) -> float | None:

@@ -257,6 +257,7 @@ CPU = VideoConfig(
     precision="bf16",
     smoothing=13,
     reduction="mean",
+    temporal_smoothing=7,
     cache_frames=3000,
 )
 

@@ -82,7 +82,12 @@ def pixel_auc(maps: Sequence[np.ndarray], masks: Sequence[np.ndarray]) -> float:
 
 @dataclass
 class ModeResult:
-    """Evaluation of one scoring mode (sliding or fast)."""
+    """Evaluation of one scoring mode (sliding or fast).
+
+    Per test video, ``scores`` are the frame scores as evaluated (after the config's
+    ``temporal_smoothing``, before min-max normalisation) and ``raw_scores`` the same
+    scores before temporal smoothing.
+    """
 
     mode: str
     stride: int
@@ -90,6 +95,7 @@ class ModeResult:
     pixel_auc: float | None
     frames_per_second: float
     scores: list[np.ndarray]
+    raw_scores: list[np.ndarray]
 
 
 def evaluate_mode(
@@ -115,7 +121,7 @@ def evaluate_mode(
     if unlabelled:
         raise ValueError(f"clips: {unlabelled[:5]} have no frame labels; attach them first")
     stride = config.score_stride if mode == "sliding" else config.resolved_fast_stride
-    scores, maps, n_frames = [], [], 0
+    scores, raw_scores, maps, n_frames = [], [], [], 0
     began = time.perf_counter()
     for clip in clips:
         inputs = model_inputs(iter_frames(clip, config.size), config.input_signal)
@@ -123,8 +129,8 @@ def evaluate_mode(
                               stride=stride, batch_size=batch_size, device=device,
                               keep_maps=masks is not None, reference=video_model.reference)
         results = list(frames)
-        scores.append(moving_average(np.array([r.score for r in results]),
-                                     config.temporal_smoothing))
+        raw_scores.append(np.array([r.score for r in results]))
+        scores.append(moving_average(raw_scores[-1], config.temporal_smoothing))
         if masks is not None:
             maps.append(np.stack([r.map for r in results]))
         n_frames += clip.n_frames
@@ -135,7 +141,7 @@ def evaluate_mode(
         truth = [resize_masks(masks[ped2_mask_name(c.name)], config.size) for c in clips]
         pixel = pixel_auc(maps, truth)
     return ModeResult(mode, stride, frame_auc(scores, labels), pixel, n_frames / seconds,
-                      scores)
+                      scores, raw_scores)
 
 
 def ped2_mask_name(clip_name: str) -> str:
