@@ -1,13 +1,17 @@
 """Seconds per training step of the ``cpu`` video net, float32 against bf16 autocast.
 
-One process, one torch thread, batch 8 of random 16-frame cuboids; the two precisions
-alternate in rounds so that both see the same machine load, and the first step of each
-round is not counted. ``precision="bf16"`` is :class:`memae.video.VideoConfig`'s: bf16
-autocast around the forward pass, float32 memory logits and softmax.
+One process (one torch thread unless ``--threads``), batch 8 of random 16-frame cuboids;
+the precisions alternate in rounds so that both see the same machine load, and the first
+step of each round is not counted. bf16 is fast only where the CPU computes it natively
+(AMX or AVX-512 BF16); elsewhere it is emulated and several times slower than float32,
+and ``--precisions fp32`` times float32 alone. ``precision="bf16"`` is
+:class:`memae.video.VideoConfig`'s: bf16 autocast around the forward pass, float32 memory
+logits and softmax.
 
 Usage::
 
     OMP_NUM_THREADS=1 python benchmarks/video_step_timing.py --sizes 80x120 120x180
+    python benchmarks/video_step_timing.py --sizes 120x180 --precisions fp32 --threads 2
 """
 
 from __future__ import annotations
@@ -29,16 +33,17 @@ def parse_size(text: str) -> tuple[int, int]:
     return int(height), int(width)
 
 
-def step_seconds(size: tuple[int, int], rounds: int, steps: int) -> dict[str, float]:
+def step_seconds(size: tuple[int, int], rounds: int, steps: int,
+                 precisions: tuple[str, ...] = PRECISIONS) -> dict[str, float]:
     """Mean seconds per Adam step for each precision at ``size``."""
     config = video_config("cpu", size=size)
     torch.manual_seed(0)
     model = build_video_model(config).train()
     optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
     x = torch.rand(config.batch_size, 1, config.clip_length, *size) * 2 - 1
-    times: dict[str, list[float]] = {p: [] for p in PRECISIONS}
+    times: dict[str, list[float]] = {p: [] for p in precisions}
     for _ in range(rounds):
-        for precision in PRECISIONS:
+        for precision in precisions:
             for step in range(steps + 1):
                 began = time.perf_counter()
                 optimizer.zero_grad()
@@ -57,13 +62,25 @@ def main() -> None:
                         metavar="HxW")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--steps", type=int, default=3, help="timed steps per round")
+    parser.add_argument("--precisions", nargs="+", choices=PRECISIONS, default=PRECISIONS)
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     args = parser.parse_args()
-    torch.set_num_threads(1)
-    print("| input | float32 s/step | bf16 s/step | ratio |\n|---|---|---|---|")
+    if args.threads < 1 or args.rounds < 1 or args.steps < 1:
+        parser.error("--threads, --rounds and --steps must be >= 1")
+    torch.set_num_threads(args.threads)
+    precisions = tuple(dict.fromkeys(args.precisions))
+    both = precisions == PRECISIONS
+    names = {"fp32": "float32", "bf16": "bf16"}
+    header = [names[p] + " s/step" for p in precisions] + (["ratio"] if both else [])
+    print(f"{args.threads} torch thread(s), CPU capability "
+          f"{torch.backends.cpu.get_cpu_capability()}")
+    print("| input | " + " | ".join(header) + " |\n" + "|---" * (len(header) + 1) + "|")
     for size in args.sizes:
-        seconds = step_seconds(size, args.rounds, args.steps)
-        print(f"| {size[0]} x {size[1]} | {seconds['fp32']:.3f} | {seconds['bf16']:.3f} | "
-              f"{seconds['fp32'] / seconds['bf16']:.2f} |", flush=True)
+        seconds = step_seconds(size, args.rounds, args.steps, precisions)
+        cells = [f"{seconds[p]:.3f}" for p in precisions]
+        if both:
+            cells.append(f"{seconds['fp32'] / seconds['bf16']:.2f}")
+        print(f"| {size[0]} x {size[1]} | " + " | ".join(cells) + " |", flush=True)
 
 
 if __name__ == "__main__":
