@@ -1,5 +1,6 @@
 """Training video models: synthetic end-to-end AUC floor, the paper net, the ablations."""
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -57,6 +58,22 @@ def test_training_is_reproducible_from_the_seed_with_or_without_workers(
         torch.testing.assert_close(a, b)
 
 
+@pytest.mark.parametrize("native", [False, True])
+def test_bf16_on_a_cpu_that_emulates_it_warns_with_what_to_do(
+    shapes_root: Path, monkeypatch: pytest.MonkeyPatch, native: bool,
+) -> None:
+    train = discover_clips(shapes_root, "training")[:1]
+    monkeypatch.setattr("memae.video.train.cpu_has_native_bf16", lambda: native)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        train_video_model(video_config("cpu", **TINY, precision="bf16"), train, max_steps=1)
+        train_video_model(video_config("cpu", **TINY, precision="fp32"), train, max_steps=1)
+    messages = [str(w.message) for w in caught if w.category is RuntimeWarning]
+    emulated = [m for m in messages if "bf16 autocast is emulated" in m]
+    assert len(emulated) == (0 if native else 1)
+    assert native or "precision='fp32'" in emulated[0]
+
+
 def test_paper_config_is_the_authors_setting_and_trains_on_cpu(shapes_root: Path) -> None:
     paper = video_config("paper")
     assert (paper.size, paper.clip_length, paper.learning_rate, paper.entropy_weight) == (
@@ -104,6 +121,7 @@ def test_config_round_trips_and_refuses_bad_values() -> None:
         video_config("cpu", precision="fp16")
 
 
+@pytest.mark.filterwarnings("ignore:precision='bf16'")  # emulated on some CPUs: slow, not wrong
 def test_bf16_training_matches_float32_training_closely(shapes_root: Path) -> None:
     # bf16 autocast changes the arithmetic of the forward pass, not what is learned: a few
     # steps from the same initialisation end near the float32 weights and loss.

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +28,25 @@ from memae.video.reference import ErrorReference, fit_error_reference, normalize
 from memae.video.score import smooth_map, window_errors
 
 logger = logging.getLogger(__name__)
+
+
+def cpu_has_native_bf16() -> bool:
+    """Whether this CPU computes bf16 in hardware (AMX tiles or AVX-512 BF16).
+
+    Elsewhere (e.g. AVX2-only CPUs) bf16 autocast is emulated: several times slower than
+    float32 (``benchmarks/video_step_timing.py``).
+    """
+    checks = ("_is_amx_tile_supported", "_is_avx512_bf16_supported")
+    return any(bool(getattr(torch.cpu, name, lambda: False)()) for name in checks)
+
+
+def _warn_if_emulated_bf16(config: VideoConfig, device: torch.device) -> None:
+    if config.precision == "bf16" and device.type == "cpu" and not cpu_has_native_bf16():
+        warnings.warn(
+            f"precision='bf16': this CPU (capability {torch.backends.cpu.get_cpu_capability()})"
+            " has no native bf16 (AMX or AVX-512 BF16), so bf16 autocast is emulated and "
+            "several times slower than float32; train with precision='fp32' here",
+            RuntimeWarning, stacklevel=3)
 
 # Training windows used to calibrate the display scale of anomaly maps after training.
 N_REFERENCE_WINDOWS = 32
@@ -104,6 +124,7 @@ def train_video_model(
     if max_steps is not None and max_steps < 1:
         raise ValueError(f"max_steps: got {max_steps}; expected a positive integer or None")
     device = torch.device(device)
+    _warn_if_emulated_bf16(config, device)
     dataset = ClipDataset(clips, length=config.clip_length, stride=config.train_stride,
                           step=config.frame_step, size=config.size,
                           cache_frames=config.cache_frames, signal=config.input_signal)
