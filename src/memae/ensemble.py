@@ -119,7 +119,7 @@ class MemAEEnsemble(ScoreContract, OutlierMixin, BaseEstimator):
         # A member whose training scores are all equal contributes unscaled, not inf.
         self.member_std_ = np.where(spread > 1e-12, spread, 1.0)
         standardised = self._member_scores(X)
-        self.decision_scores_ = standardised.mean(axis=0)
+        self.decision_scores_ = standardised.mean(axis=0).astype(np.float32)
         in_bag = np.zeros_like(standardised, dtype=bool)
         for i, rows in enumerate(self.samples_):
             in_bag[i, rows] = True
@@ -168,6 +168,10 @@ class MemAEEnsemble(ScoreContract, OutlierMixin, BaseEstimator):
     def decision_function(self, X: Any) -> np.ndarray:
         """Anomaly scores ``(n,)``: the mean of the members' standardised scores.
 
+        float32, as a member's scores are: the members' float32 forward passes already
+        differ in the last bits with the rows scored beside them on some CPUs, and more
+        digits would only carry that noise.
+
         A large NumPy array (or memory map) is validated and scored in chunks,
         so no float copy of all of ``X`` is made, as for a single detector.
         """
@@ -175,7 +179,8 @@ class MemAEEnsemble(ScoreContract, OutlierMixin, BaseEstimator):
         if isinstance(X, np.ndarray) and X.ndim >= 2 and len(X) > VALIDATION_CHUNK_ROWS:
             return np.concatenate([self.decision_function(X[start:start + VALIDATION_CHUNK_ROWS])
                                    for start in range(0, len(X), VALIDATION_CHUNK_ROWS)])
-        return self._member_scores(check_input(self, X, reset=False)).mean(axis=0)
+        scores = self._member_scores(check_input(self, X, reset=False)).mean(axis=0)
+        return scores.astype(np.float32)
 
     def explain(self, X: Any) -> np.ndarray:
         """Squared error per feature / pixel, each member's divided by its ``member_std_``.
