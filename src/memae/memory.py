@@ -17,8 +17,12 @@ import torch.nn.functional as F
 from einops import pack, rearrange, unpack
 from torch import Tensor, nn
 
+from memae.memory_read import Read, read_memory
+
 Addressing = Literal["dot", "cosine"]
 ADDRESSINGS: tuple[str, ...] = ("dot", "cosine")
+Implementation = Literal["fused", "reference"]
+IMPLEMENTATIONS: tuple[str, ...] = ("fused", "reference")
 
 # The paper's epsilon in Eq. (7); it only guards the division when w_i == lambda.
 SHRINK_EPS = 1e-12
@@ -34,10 +38,14 @@ class MemoryReadout(NamedTuple):
     weights:
         The addressing weights after shrinkage and re-normalisation,
         channel-first like the input: ``(B, N, *spatial)``.
+    entropy:
+        The mean addressing entropy over all positions (the paper's Eq. 9), a
+        scalar; ``None`` when the read ran without autograd (inference).
     """
 
     output: Tensor
     weights: Tensor
+    entropy: Tensor | None
 
 
 def hard_shrink_relu(weights: Tensor, threshold: float, eps: float = SHRINK_EPS) -> Tensor:
@@ -89,6 +97,12 @@ class Memory(nn.Module):
         ``T`` sets the sharpness (``T = 1`` gives near-uniform weights for large N).
     temperature:
         ``T`` for cosine addressing. Must be 1.0 for dot addressing.
+    implementation:
+        ``"fused"`` (default): the one-pass read of :mod:`memae.memory_read`, the
+        ``eps -> 0`` limit of Eq. (7), with a hand-written backward.
+        ``"reference"``: the paper's formulas term by term
+        (:func:`hard_shrink_relu`, :func:`addressing_entropy`), for checking
+        and timing the fused read. Not saved with the model: a runtime choice.
     """
 
     def __init__(
@@ -99,6 +113,7 @@ class Memory(nn.Module):
         shrink_threshold: float = 0.0025,
         addressing: Addressing = "dot",
         temperature: float = 1.0,
+        implementation: Implementation = "fused",
     ) -> None:
         super().__init__()
         if not isinstance(num_items, int) or num_items < 1:
@@ -114,6 +129,10 @@ class Memory(nn.Module):
                 f"shrink_threshold must be in [0, 1), got {shrink_threshold!r}; "
                 f"the paper uses 1/N to 3/N (here {1 / num_items:.4g} to {3 / num_items:.4g})."
             )
+        if implementation not in IMPLEMENTATIONS:
+            raise ValueError(
+                f"implementation must be one of {IMPLEMENTATIONS}, got {implementation!r}."
+            )
         if temperature <= 0:
             raise ValueError(f"temperature must be > 0, got {temperature!r}.")
         if addressing == "dot" and temperature != 1.0:
@@ -126,6 +145,7 @@ class Memory(nn.Module):
         self.shrink_threshold = float(shrink_threshold)
         self.addressing = addressing
         self.temperature = float(temperature)
+        self.implementation = implementation
         # The authors' initialisation: uniform in +-1/sqrt(C).
         bound = 1.0 / math.sqrt(dim)
         self.items = nn.Parameter(torch.empty(num_items, dim).uniform_(-bound, bound))
@@ -137,25 +157,31 @@ class Memory(nn.Module):
             + (f", temperature={self.temperature}" if self.addressing == "cosine" else "")
         )
 
-    def address(self, queries: Tensor) -> Tensor:
-        """Weights ``(P, N)`` for queries ``(P, C)``: softmax, shrinkage, re-normalisation.
+    def _read_reference(self, queries: Tensor) -> Read:
+        if self.addressing == "cosine":
+            logits = F.normalize(queries, dim=-1) @ F.normalize(self.items, dim=-1).T
+            logits = logits / self.temperature
+        else:
+            logits = queries @ self.items.T
+        weights = hard_shrink_relu(logits.softmax(dim=-1), self.shrink_threshold)
+        entropy = (-weights * torch.log(weights + SHRINK_EPS)).sum(dim=-1)  # addressing_entropy
+        return Read(weights @ self.items, weights, entropy)
 
-        Under autocast the logits and the softmax stay in the items' precision
-        (bf16 rounds a logit of 50 by 0.2, i.e. its weight by 20%); the weights,
-        in [0, 1], then go on in the autocast type, where bf16 keeps them to 0.4%.
+    def read(self, queries: Tensor) -> Read:
+        """Read-outs ``(P, C)``, weights ``(P, N)`` and entropies for queries ``(P, C)``.
+
+        Runs in the items' precision, autocast or not: bf16 would round a logit
+        of 50 by 0.2, i.e. its weight by 20%.
         """
-        device = queries.device.type
-        with torch.autocast(device, enabled=False):
+        with torch.autocast(queries.device.type, enabled=False):
             queries = queries.to(self.items.dtype)
+            if self.implementation == "reference":
+                return self._read_reference(queries)
             if self.addressing == "cosine":
-                logits = F.normalize(queries, dim=-1) @ F.normalize(self.items, dim=-1).T
-                logits = logits / self.temperature
-            else:
-                logits = queries @ self.items.T
-            weights = logits.softmax(dim=-1)
-        if torch.is_autocast_enabled(device):
-            weights = weights.to(torch.get_autocast_dtype(device))
-        return hard_shrink_relu(weights, self.shrink_threshold)
+                return read_memory(F.normalize(queries, dim=-1) / self.temperature,
+                                   F.normalize(self.items, dim=-1), self.items,
+                                   self.shrink_threshold)
+            return read_memory(queries, self.items, self.items, self.shrink_threshold)
 
     def forward(self, z: Tensor) -> MemoryReadout:
         """Read the memory at every position of a channel-first ``z``.
@@ -170,11 +196,11 @@ class Memory(nn.Module):
             )
         positions = rearrange(z, "b c ... -> b ... c")
         queries, packed_shape = pack([positions], "* c")  # (P, C)
-        weights = self.address(queries)  # (P, N)
-        read = weights @ self.items  # (P, C)
+        read, weights, entropy = self.read(queries)
         (read,) = unpack(read, packed_shape, "* c")
         (weights,) = unpack(weights, packed_shape, "* n")
         return MemoryReadout(
             output=rearrange(read, "b ... c -> b c ..."),
             weights=rearrange(weights, "b ... n -> b n ..."),
+            entropy=None if entropy is None else entropy.mean(),
         )

@@ -15,7 +15,6 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from memae.memory import addressing_entropy
 from memae.models.autoencoder import MemAutoEncoder
 
 logger = logging.getLogger(__name__)
@@ -57,11 +56,11 @@ def batch_indices(n: int, batch_size: int, generator: torch.Generator | None,
 def objective(model: MemAutoEncoder, x: torch.Tensor,
               entropy_weight: float) -> tuple[torch.Tensor, torch.Tensor]:
     """``(loss, mse)`` for one batch: the paper's Eq. (10)."""
-    reconstruction, weights = model(x)
+    reconstruction, _, entropy = model(x)
     mse = F.mse_loss(reconstruction, x)
-    if weights is None or entropy_weight == 0:
+    if entropy is None or entropy_weight == 0:
         return mse, mse
-    return mse + entropy_weight * addressing_entropy(weights), mse
+    return mse + entropy_weight * entropy, mse
 
 
 @torch.no_grad()

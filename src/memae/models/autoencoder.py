@@ -20,10 +20,14 @@ class AutoEncoderOutput(NamedTuple):
     weights:
         Memory addressing weights ``(B, N, *latent_spatial)``; ``None`` for the
         plain autoencoder (``memory=False``).
+    entropy:
+        Mean addressing entropy over the code's positions, the paper's Eq. (9);
+        ``None`` without a memory or when it was read without autograd.
     """
 
     reconstruction: Tensor
     weights: Tensor | None
+    entropy: Tensor | None = None
 
 
 @dataclass
@@ -88,7 +92,7 @@ class MemAutoEncoder(nn.Module):
 
     def forward(self, x: Tensor) -> AutoEncoderOutput:
         z = self.encoder(x)
-        weights = None
+        weights = entropy = None
         if self.memory is not None:
-            z, weights = self.memory(z)
-        return AutoEncoderOutput(self.decoder(z, tuple(x.shape[2:])), weights)
+            z, weights, entropy = self.memory(z)
+        return AutoEncoderOutput(self.decoder(z, tuple(x.shape[2:])), weights, entropy)

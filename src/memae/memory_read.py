@@ -1,0 +1,233 @@
+"""The memory read in one pass: addressing, hard shrinkage, re-normalisation and entropy.
+
+For queries ``q`` (P, C), keys ``K`` and values ``V`` (N, C) the paper's read is
+``w = softmax(q K^T)``, the hard shrinkage of Eq. (7)
+``w_i <- max(w_i - lambda, 0) * w_i / (|w_i - lambda| + eps)``, the L1
+re-normalisation of Eq. (8) and ``z_hat = w V``. Away from the threshold the
+shrinkage keeps ``w_i`` (to within ``eps / (w_i - lambda)``) where ``w_i > lambda``
+and zeroes it elsewhere, so the re-normalised weights are a softmax restricted
+to the kept items: ``w'_i = exp(l_i - logsumexp_{j kept} l_j)``. Its entropy is
+``-sum_i w'_i log w'_i``, with no log of zero, and its gradient is the softmax
+gradient on the kept items and zero on the others: the ``eps -> 0`` limit of
+Eq. (7), without the derivative ``1 + eps (lambda - eps) / (w - lambda + eps)^2``
+that spikes where float rounding puts ``w_i`` next to ``lambda``.
+
+:func:`read_memory` computes this for a block of rows at a time, so that each
+intermediate (rows x N) stays in the CPU's cache, keeps only the weights for the
+backward pass and writes the backward by hand (:class:`FusedMemoryRead`).
+Without autograd it does the least work: no entropy, nothing saved, in place.
+Under tracing or export (ONNX, ``torch.compile``) it is the same arithmetic as
+plain tensor operations (:func:`read_memory_graph`), whose autograd gradient is
+the same restricted-softmax gradient.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+# Elements of one (rows x N) block on the CPU: 1 MiB of float32, which stays in L2.
+CPU_BLOCK_ELEMENTS = 2**18
+# Below this share of nonzero weights a block's backward gathers the kept items instead of
+# multiplying dense (rows x N) matrices (measured on one CPU core: a gather costs about 50
+# multiply-adds, so it pays below about 1.5%; the forward pays nowhere).
+SPARSE_DENSITY = 0.015
+
+
+class Read(NamedTuple):
+    """What :func:`read_memory` returns.
+
+    Attributes
+    ----------
+    output:
+        ``w' V``, (P, C).
+    weights:
+        ``w'``, (P, N): zero where the softmax weight was not above ``lambda``,
+        each row summing to one (or all zero when no weight of the row was).
+    entropy:
+        ``-sum_i w'_i log w'_i`` per row, (P,); ``None`` on the inference path.
+    """
+
+    output: Tensor
+    weights: Tensor
+    entropy: Tensor | None
+
+
+def _block_rows(rows: int, items: int, device: torch.device) -> int:
+    if device.type != "cpu":
+        return max(rows, 1)
+    return max(1, min(rows, CPU_BLOCK_ELEMENTS // max(items, 1)))
+
+
+def _blocks(rows: int, items: int, device: torch.device) -> list[slice]:
+    step = _block_rows(rows, items, device)
+    return [slice(start, min(rows, start + step)) for start in range(0, rows, step)]
+
+
+def _shrink_(weights: Tensor, threshold: float) -> Tensor:
+    """Zero the weights not above ``threshold`` and re-normalise each row, in place."""
+    if threshold > 0:
+        F.threshold(weights, threshold, 0.0, inplace=True)
+        # A row with every weight under the threshold sums to 0 and stays all zero.
+        weights.div_(weights.sum(dim=-1, keepdim=True).clamp_min_(torch.finfo(weights.dtype).tiny))
+    return weights
+
+
+def _entropy(weights: Tensor) -> Tensor:
+    return torch.special.xlogy(weights, weights).sum(dim=-1).neg_()
+
+
+def _sparse(weights: Tensor) -> tuple[Tensor, Tensor, Tensor] | None:
+    """``(rows, items, values)`` of the nonzero weights of a block, if few enough to pay."""
+    if torch.count_nonzero(weights) > SPARSE_DENSITY * weights.numel():
+        return None
+    rows, items = weights.nonzero(as_tuple=True)
+    return rows, items, weights[rows, items]
+
+
+class FusedMemoryRead(torch.autograd.Function):
+    """Forward and hand-written backward of the read, one block of rows at a time.
+
+    Saves the queries, keys, values, the weights ``w'`` and the per-row entropy
+    ``H``. With ``g`` the gradient reaching ``w'`` (from the read-out and from
+    the weights themselves) and ``h`` the one reaching ``H``, the gradient of the
+    logits is ``w' * (g - <w', g>) - h * (w' log w' + w' H)``: zero wherever
+    ``w'`` is, so the backward of a block whose weights are mostly shrunk to zero
+    (a trained memory keeps a few items per position) works on its nonzero
+    weights only.
+    """
+
+    @staticmethod
+    def forward(ctx, queries: Tensor, keys: Tensor, values: Tensor,  # type: ignore[override]
+                threshold: float) -> tuple[Tensor, Tensor, Tensor]:
+        rows, items = queries.shape[0], keys.shape[0]
+        weights = queries.new_empty(rows, items)
+        output = queries.new_empty(rows, values.shape[1])
+        entropy = queries.new_empty(rows)
+        keys_t = keys.T
+        for block in _blocks(rows, items, queries.device):
+            w = _shrink_(torch.softmax(queries[block] @ keys_t, dim=-1), threshold)
+            weights[block] = w
+            torch.mm(w, values, out=output[block])
+            entropy[block] = _entropy(w)
+        ctx.save_for_backward(queries, keys, values, weights, entropy)
+        ctx.set_materialize_grads(False)
+        return output, weights, entropy
+
+    @staticmethod
+    def backward(ctx, grad_output: Tensor | None, grad_weights: Tensor | None,  # type: ignore[override]
+                 grad_entropy: Tensor | None) -> tuple[Tensor | None, ...]:
+        queries, keys, values, weights, entropy = ctx.saved_tensors
+        grad_queries = torch.empty_like(queries)
+        grad_keys = torch.zeros_like(keys)
+        grad_values = torch.zeros_like(values)
+        for block in _blocks(*weights.shape, queries.device):
+            grads = (None if grad_output is None else grad_output[block],
+                     None if grad_weights is None else grad_weights[block],
+                     None if grad_entropy is None else grad_entropy[block])
+            w, q, h = weights[block], queries[block], entropy[block]
+            nonzero = _sparse(w)
+            if nonzero is None:
+                _backward_dense(w, q, h, keys, values, grads,
+                                grad_queries[block], grad_keys, grad_values)
+            else:
+                _backward_sparse(nonzero, q, h, keys, values, grads,
+                                 grad_queries[block], grad_keys, grad_values)
+        return grad_queries, grad_keys, grad_values, None
+
+
+Grads = tuple[Tensor | None, Tensor | None, Tensor | None]
+
+
+def _backward_dense(w: Tensor, q: Tensor, h: Tensor, keys: Tensor, values: Tensor,
+                    grads: Grads, grad_q: Tensor, grad_keys: Tensor, grad_values: Tensor) -> None:
+    grad_output, grad_weights, grad_entropy = grads
+    g = torch.zeros_like(w) if grad_weights is None else grad_weights.clone()
+    if grad_output is not None:
+        g.addmm_(grad_output, values.T)
+        grad_values.addmm_(w.T, grad_output)
+    grad_logits = torch._softmax_backward_data(g, w, -1, w.dtype)
+    if grad_entropy is not None:
+        spread = torch.special.xlogy(w, w).addcmul_(w, h[:, None])
+        grad_logits.addcmul_(spread, grad_entropy[:, None], value=-1.0)
+    torch.mm(grad_logits, keys, out=grad_q)
+    grad_keys.addmm_(grad_logits.T, q)
+
+
+def _backward_sparse(nonzero: tuple[Tensor, Tensor, Tensor], q: Tensor, h: Tensor,
+                     keys: Tensor, values: Tensor, grads: Grads, grad_q: Tensor,
+                     grad_keys: Tensor, grad_values: Tensor) -> None:
+    rows, items, w = nonzero  # the block's nonzero weights, (K,) each
+    grad_output, grad_weights, grad_entropy = grads
+    g = torch.zeros_like(w) if grad_weights is None else grad_weights[rows, items]
+    if grad_output is not None:
+        out_rows = grad_output[rows]
+        g += (out_rows * values[items]).sum(dim=-1)
+        grad_values.index_add_(0, items, out_rows * w[:, None])
+    inner = torch.zeros_like(h).index_add_(0, rows, w * g)  # <w', g> per row
+    grad_logits = w * (g - inner[rows])
+    if grad_entropy is not None:
+        spread = torch.special.xlogy(w, w).addcmul_(w, h[rows])
+        grad_logits.addcmul_(spread, grad_entropy[rows], value=-1.0)
+    grad_q.zero_().index_add_(0, rows, keys[items] * grad_logits[:, None])
+    grad_keys.index_add_(0, items, q[rows] * grad_logits[:, None])
+
+
+@torch.no_grad()
+def _read_inference(queries: Tensor, keys: Tensor, values: Tensor, threshold: float) -> Read:
+    rows, items = queries.shape[0], keys.shape[0]
+    weights = queries.new_empty(rows, items)
+    output = queries.new_empty(rows, values.shape[1])
+    keys_t = keys.T
+    for block in _blocks(rows, items, queries.device):
+        w = weights[block]
+        torch.mm(queries[block], keys_t, out=w)
+        w.copy_(torch.softmax(w, dim=-1))
+        torch.mm(_shrink_(w, threshold), values, out=output[block])
+    return Read(output, weights, None)
+
+
+def read_memory_graph(queries: Tensor, keys: Tensor, values: Tensor, threshold: float) -> Read:
+    """The read as plain, traceable tensor operations (same arithmetic, no blocks)."""
+    weights = torch.softmax(queries @ keys.T, dim=-1)
+    if threshold > 0:
+        weights = torch.where(weights > threshold, weights, 0.0)
+        weights = weights / weights.sum(dim=-1, keepdim=True).clamp_min(
+            torch.finfo(weights.dtype).tiny)
+    # log of the clamped weight: a zero weight adds nothing and gets a finite gradient.
+    entropy = -(weights * weights.clamp_min(torch.finfo(weights.dtype).tiny).log()).sum(dim=-1)
+    return Read(weights @ values, weights, entropy)
+
+
+def _tracing() -> bool:
+    return torch.jit.is_tracing() or torch.compiler.is_compiling()
+
+
+def read_memory(queries: Tensor, keys: Tensor, values: Tensor, threshold: float) -> Read:
+    """Read a memory: ``softmax(queries keys^T)``, shrunk at ``threshold``, times ``values``.
+
+    Parameters
+    ----------
+    queries:
+        (P, C). For cosine addressing, the unit queries divided by the temperature.
+    keys, values:
+        (N, C). For dot addressing both are the memory items; for cosine
+        addressing the keys are the unit items.
+    threshold:
+        lambda; ``0`` keeps every weight (MemAE-nonSpar).
+
+    Returns
+    -------
+    Read
+        With autograd recording, through :class:`FusedMemoryRead`; without it,
+        the same values in place and without the entropy.
+    """
+    if _tracing():
+        return read_memory_graph(queries, keys, values, threshold)
+    tensors = (queries, keys, values)
+    if torch.is_grad_enabled() and any(t.requires_grad for t in tensors):
+        return Read(*FusedMemoryRead.apply(queries, keys, values, float(threshold)))
+    return _read_inference(queries, keys, values, float(threshold))
