@@ -229,18 +229,21 @@ def test_fused_read_properties(rows: int, items: int, dim: int, scale: float,
 
 
 @pytest.mark.parametrize("sharpness, lam", [(10.0, 0.002), (1.0, 0.001), (10.0, 0.0)])
-def test_sparse_and_dense_blocks_agree(monkeypatch: pytest.MonkeyPatch, sharpness: float,
+def test_gathered_and_dense_blocks_agree(monkeypatch: pytest.MonkeyPatch, sharpness: float,
                                        lam: float) -> None:
     q, keys = peaked(300, 500, 8, sharpness, seed=6, dtype=torch.float64)
     values = torch.randn(500, 8, dtype=torch.float64)
     results = []
-    for density in (0.0, 1.0):  # every backward block dense, then every one gathered
-        monkeypatch.setattr(memory_read, "SPARSE_DENSITY", density)
+    # every block dense; every one gathered; a dense read-out with a gathered backward
+    for read, backward in ((0.0, 0.0), (1.0, 1.0), (0.0, 1.0)):
+        monkeypatch.setattr(memory_read, "SPARSE_BACKWARD_DENSITY", backward)
+        monkeypatch.setattr(memory_read, "SPARSE_READ_DENSITY", read)
         leaves = [t.clone().requires_grad_() for t in (q, keys, values)]
         out, w, h = read_memory(*leaves, lam)
         loss = _loss_terms(out, w, h, torch.ones(300, dtype=torch.bool))
         with torch.no_grad():
             fast = read_memory(q, keys, values, lam)
         results.append((out, w, h, fast.output, *torch.autograd.grad(loss, leaves)))
-    for a, b in zip(*results, strict=True):
-        torch.testing.assert_close(a, b, atol=1e-12, rtol=1e-10)
+    for other in results[1:]:
+        for a, b in zip(results[0], other, strict=True):
+            torch.testing.assert_close(a, b, atol=1e-12, rtol=1e-10)

@@ -14,7 +14,10 @@ that spikes where float rounding puts ``w_i`` next to ``lambda``.
 
 :func:`read_memory` computes this for a block of rows at a time, so that each
 intermediate (rows x N) stays in the CPU's cache, keeps only the weights for the
-backward pass and writes the backward by hand (:class:`FusedMemoryRead`).
+backward pass and writes the backward by hand (:class:`FusedMemoryRead`). A block
+that keeps few of its weights (a trained memory keeps a few items per position)
+gathers them for the read-out and the backward instead of multiplying (rows x N)
+matrices that are mostly zeros.
 Without autograd it does the least work: no entropy, nothing saved, in place.
 Under tracing or export (ONNX, ``torch.compile``) it is the same arithmetic as
 plain tensor operations (:func:`read_memory_graph`), whose autograd gradient is
@@ -31,10 +34,12 @@ from torch import Tensor
 
 # Elements of one (rows x N) block on the CPU: 1 MiB of float32, which stays in L2.
 CPU_BLOCK_ELEMENTS = 2**18
-# Below this share of nonzero weights a block's backward gathers the kept items instead of
-# multiplying dense (rows x N) matrices (measured on one CPU core: a gather costs about 50
-# multiply-adds, so it pays below about 1.5%; the forward pays nowhere).
-SPARSE_DENSITY = 0.015
+# Below these shares of nonzero weights a block gathers its kept items instead of
+# multiplying dense (rows x N) matrices: in the backward (four products saved) and in the
+# read-out (one product saved). Measured on one CPU core, where a gather costs tens of
+# multiply-adds (benchmarks/memory_speed.py).
+SPARSE_BACKWARD_DENSITY = 0.015
+SPARSE_READ_DENSITY = 0.005
 
 
 class Read(NamedTuple):
@@ -67,25 +72,49 @@ def _blocks(rows: int, items: int, device: torch.device) -> list[slice]:
     return [slice(start, min(rows, start + step)) for start in range(0, rows, step)]
 
 
-def _shrink_(weights: Tensor, threshold: float) -> Tensor:
-    """Zero the weights not above ``threshold`` and re-normalise each row, in place."""
-    if threshold > 0:
-        F.threshold(weights, threshold, 0.0, inplace=True)
-        # A row with every weight under the threshold sums to 0 and stays all zero.
-        weights.div_(weights.sum(dim=-1, keepdim=True).clamp_min_(torch.finfo(weights.dtype).tiny))
-    return weights
+NonZero = tuple[Tensor, Tensor, Tensor]  # rows, items and values of a block's nonzero weights
+
+
+def _forward_block(queries: Tensor, keys_t: Tensor, values: Tensor, threshold: float,
+                   weights: Tensor, output: Tensor, entropy: Tensor | None,
+                   for_backward: bool) -> NonZero | None:
+    """One block of the read into ``weights``, ``output`` (and ``entropy``), in place.
+
+    Returns the block's nonzero weights when few enough for the sparse backward
+    (``for_backward``) or for a gathered read, else ``None``.
+    """
+    torch.ops.aten._softmax.out(queries @ keys_t, -1, False, out=weights)
+    if threshold <= 0:  # nonSpar: every weight is kept, nothing to re-normalise
+        torch.mm(weights, values, out=output)
+        if entropy is not None:
+            entropy.copy_(_entropy(weights))
+        return None
+    F.threshold(weights, threshold, 0.0, inplace=True)
+    kept = int(torch.count_nonzero(weights))
+    if kept <= SPARSE_READ_DENSITY * weights.numel():
+        rows, items = weights.nonzero(as_tuple=True)
+        kept_weights = weights[rows, items]
+        # A row with every weight under the threshold has no entry and stays all zero.
+        total = torch.zeros_like(weights[:, 0]).index_add_(0, rows, kept_weights)
+        kept_weights /= total[rows]
+        weights.zero_().index_put_((rows, items), kept_weights)
+        output.zero_().index_add_(0, rows, values[items] * kept_weights[:, None])
+        if entropy is not None:
+            entropy.zero_().index_add_(0, rows, torch.special.xlogy(kept_weights, kept_weights))
+            entropy.neg_()
+        return rows, items, kept_weights
+    weights.div_(weights.sum(dim=-1, keepdim=True).clamp_min_(torch.finfo(weights.dtype).tiny))
+    torch.mm(weights, values, out=output)
+    if entropy is not None:
+        entropy.copy_(_entropy(weights))
+    if for_backward and kept <= SPARSE_BACKWARD_DENSITY * weights.numel():
+        rows, items = weights.nonzero(as_tuple=True)
+        return rows, items, weights[rows, items]
+    return None
 
 
 def _entropy(weights: Tensor) -> Tensor:
     return torch.special.xlogy(weights, weights).sum(dim=-1).neg_()
-
-
-def _sparse(weights: Tensor) -> tuple[Tensor, Tensor, Tensor] | None:
-    """``(rows, items, values)`` of the nonzero weights of a block, if few enough to pay."""
-    if torch.count_nonzero(weights) > SPARSE_DENSITY * weights.numel():
-        return None
-    rows, items = weights.nonzero(as_tuple=True)
-    return rows, items, weights[rows, items]
 
 
 class FusedMemoryRead(torch.autograd.Function):
@@ -108,11 +137,10 @@ class FusedMemoryRead(torch.autograd.Function):
         output = queries.new_empty(rows, values.shape[1])
         entropy = queries.new_empty(rows)
         keys_t = keys.T
-        for block in _blocks(rows, items, queries.device):
-            w = _shrink_(torch.softmax(queries[block] @ keys_t, dim=-1), threshold)
-            weights[block] = w
-            torch.mm(w, values, out=output[block])
-            entropy[block] = _entropy(w)
+        ctx.blocks = [(block, _forward_block(queries[block], keys_t, values, threshold,
+                                             weights[block], output[block], entropy[block],
+                                             for_backward=True))
+                      for block in _blocks(rows, items, queries.device)]
         ctx.save_for_backward(queries, keys, values, weights, entropy)
         ctx.set_materialize_grads(False)
         return output, weights, entropy
@@ -124,12 +152,11 @@ class FusedMemoryRead(torch.autograd.Function):
         grad_queries = torch.empty_like(queries)
         grad_keys = torch.zeros_like(keys)
         grad_values = torch.zeros_like(values)
-        for block in _blocks(*weights.shape, queries.device):
+        for block, nonzero in ctx.blocks:
             grads = (None if grad_output is None else grad_output[block],
                      None if grad_weights is None else grad_weights[block],
                      None if grad_entropy is None else grad_entropy[block])
             w, q, h = weights[block], queries[block], entropy[block]
-            nonzero = _sparse(w)
             if nonzero is None:
                 _backward_dense(w, q, h, keys, values, grads,
                                 grad_queries[block], grad_keys, grad_values)
@@ -183,10 +210,8 @@ def _read_inference(queries: Tensor, keys: Tensor, values: Tensor, threshold: fl
     output = queries.new_empty(rows, values.shape[1])
     keys_t = keys.T
     for block in _blocks(rows, items, queries.device):
-        w = weights[block]
-        torch.mm(queries[block], keys_t, out=w)
-        w.copy_(torch.softmax(w, dim=-1))
-        torch.mm(_shrink_(w, threshold), values, out=output[block])
+        _forward_block(queries[block], keys_t, values, threshold, weights[block], output[block],
+                       None, for_backward=False)
     return Read(output, weights, None)
 
 
