@@ -90,9 +90,10 @@ def _forward_block(queries: Tensor, keys_t: Tensor, values: Tensor, threshold: f
             entropy.copy_(_entropy(weights))
         return None
     F.threshold(weights, threshold, 0.0, inplace=True)
-    kept = int(torch.count_nonzero(weights))
-    if kept <= SPARSE_READ_DENSITY * weights.numel():
-        rows, items = weights.nonzero(as_tuple=True)
+    nonzero = _few_nonzero(weights, SPARSE_BACKWARD_DENSITY if for_backward
+                           else SPARSE_READ_DENSITY)
+    if nonzero is not None and len(nonzero[0]) <= SPARSE_READ_DENSITY * weights.numel():
+        rows, items = nonzero
         kept_weights = weights[rows, items]
         # A row with every weight under the threshold has no entry and stays all zero.
         total = torch.zeros_like(weights[:, 0]).index_add_(0, rows, kept_weights)
@@ -107,10 +108,49 @@ def _forward_block(queries: Tensor, keys_t: Tensor, values: Tensor, threshold: f
     torch.mm(weights, values, out=output)
     if entropy is not None:
         entropy.copy_(_entropy(weights))
-    if for_backward and kept <= SPARSE_BACKWARD_DENSITY * weights.numel():
-        rows, items = weights.nonzero(as_tuple=True)
+    if for_backward and nonzero is not None:
+        rows, items = nonzero
         return rows, items, weights[rows, items]
     return None
+
+
+def _few_nonzero(weights: Tensor, share: float) -> tuple[Tensor, Tensor] | None:
+    """Rows and items of a block's nonzero weights (as ``nonzero``) when they are at most
+    ``share`` of the block; else ``None``."""
+    limit = share * weights.numel()
+    chunks = _nonzero_chunks(weights)
+    if chunks.kept_bound > 4 * limit:  # too many to be worth locating one by one
+        return None
+    rows, items = chunks.nonzero(weights)
+    return (rows, items) if len(rows) <= limit else None
+
+
+class _Chunks(NamedTuple):
+    """The chunks of ``width`` consecutive items of a block that hold a nonzero weight."""
+
+    width: int
+    rows: Tensor
+    chunks: Tensor
+
+    @property
+    def kept_bound(self) -> int:
+        """An upper bound on the block's nonzero weights."""
+        return len(self.rows) * self.width
+
+    def nonzero(self, weights: Tensor) -> tuple[Tensor, Tensor]:
+        """Rows and items of the nonzero weights, in row-major order, as ``nonzero``."""
+        pieces = weights.view(weights.shape[0], -1, self.width)[self.rows, self.chunks]
+        piece, offset = pieces.nonzero(as_tuple=True)
+        return self.rows[piece], self.chunks[piece] * self.width + offset
+
+
+def _nonzero_chunks(weights: Tensor) -> _Chunks:
+    # A per-chunk maximum is one fast reduction; ``nonzero`` over the whole block is
+    # several times slower, and only the few chunks with a kept item need it.
+    width = next(w for w in (32, 16, 8, 4, 2, 1) if weights.shape[1] % w == 0)
+    rows, chunks = weights.view(weights.shape[0], -1, width).amax(dim=-1).nonzero(
+        as_tuple=True)
+    return _Chunks(width, rows, chunks)
 
 
 def _entropy(weights: Tensor) -> Tensor:
