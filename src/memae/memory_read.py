@@ -117,6 +117,8 @@ def _forward_block(queries: Tensor, keys_t: Tensor, values: Tensor, threshold: f
 def _few_nonzero(weights: Tensor, share: float) -> tuple[Tensor, Tensor] | None:
     """Rows and items of a block's nonzero weights (as ``nonzero``) when they are at most
     ``share`` of the block; else ``None``."""
+    if weights.device.type != "cpu":  # dense products are cheap there; counting would sync
+        return None
     limit = share * weights.numel()
     chunks = _nonzero_chunks(weights)
     if chunks.kept_bound > 4 * limit:  # too many to be worth locating one by one
