@@ -164,7 +164,9 @@ class Memory(nn.Module):
         else:
             logits = queries @ self.items.T
         weights = hard_shrink_relu(logits.softmax(dim=-1), self.shrink_threshold)
-        entropy = (-weights * torch.log(weights + SHRINK_EPS)).sum(dim=-1)  # addressing_entropy
+        entropy = None
+        if torch.is_grad_enabled():  # as addressing_entropy, per position; training only
+            entropy = (-weights * torch.log(weights + SHRINK_EPS)).sum(dim=-1)
         return Read(weights @ self.items, weights, entropy)
 
     def read(self, queries: Tensor) -> Read:

@@ -38,7 +38,6 @@ import torch.nn.functional as F
 
 from memae.models.autoencoder import MemAutoEncoder
 from memae.video.config import VideoConfig
-from memae.video.layout import in_video_layout
 from memae.video.reference import ErrorReference, normalize_map
 from memae.video.signal import signal_channels
 
@@ -65,7 +64,6 @@ def smooth_map(error: torch.Tensor, window: int) -> torch.Tensor:
 def window_errors(model: MemAutoEncoder, windows: torch.Tensor) -> torch.Tensor:
     """Squared reconstruction error ``(B, T, H, W)`` of windows ``(B, C, T, H, W)``, summed
     over channels."""
-    windows = in_video_layout(model, windows)
     reconstruction = model(windows).reconstruction
     return ((reconstruction - windows) ** 2).sum(dim=1)
 

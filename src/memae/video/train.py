@@ -24,7 +24,6 @@ from memae.training import objective
 from memae.video.clips import ClipDataset
 from memae.video.config import VideoConfig
 from memae.video.frames import VideoClip
-from memae.video.layout import in_video_layout
 from memae.video.reference import ErrorReference, fit_error_reference, normalize_map
 from memae.video.score import smooth_map, window_errors
 
@@ -154,7 +153,7 @@ def train_video_model(
         loss_sum = mse_sum = 0.0
         seen = 0
         for batch in loader:
-            x = in_video_layout(model, batch.frames.to(device))
+            x = batch.frames.to(device)
             with torch.autocast(device.type, dtype=torch.bfloat16,
                                 enabled=config.precision == "bf16"):
                 loss, mse = objective(model, x, config.entropy_weight)
