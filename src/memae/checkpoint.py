@@ -80,7 +80,7 @@ def save_checkpoint(path: str | Path, state: TrainState,
         "optimizer": optimizer_meta,
         "extra": extra or {},
     }
-    write_atomic(path, tensors, {METADATA_KEY: json.dumps(meta)})
+    write_atomic(path, tensors, {METADATA_KEY: json.dumps(meta)}, "checkpoint")
     return path
 
 

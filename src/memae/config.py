@@ -22,6 +22,8 @@ from typing import Any
 
 import yaml
 
+from memae.atomic import write_text_atomic
+
 __all__ = [
     "DataConfig",
     "DetectorConfig",
@@ -133,10 +135,9 @@ class RunConfig:
         return json.loads(json.dumps(asdict(self)))
 
     def save(self, path: str | Path) -> Path:
-        """Write the configuration as YAML."""
-        path = Path(path)
-        path.write_text(yaml.safe_dump(self.to_dict(), sort_keys=False), encoding="utf-8")
-        return path
+        """Write the configuration as YAML (atomically)."""
+        return write_text_atomic(path, yaml.safe_dump(self.to_dict(), sort_keys=False),
+                                 "config file")
 
     def validate(self) -> RunConfig:
         """Check the fields the detector does not check itself; returns ``self``."""

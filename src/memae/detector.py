@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, OutlierMixin
+from sklearn.base import BaseEstimator, OutlierMixin, clone
 from sklearn.utils.validation import check_is_fitted, check_random_state
 
 from memae.checkpoint import CheckpointRun
@@ -152,6 +152,11 @@ class MemAEDetector(ScoreContract, OutlierMixin, BaseEstimator):
             overrides["memory_size"] = self.memory_size
         if self.shrink_threshold is not None:
             overrides["shrink_threshold"] = self.shrink_threshold
+        elif self.memory and self.memory_size == 1:
+            # The default lambda is 1/N: with one item it would zero the only weight.
+            raise ValueError("memory_size=1 makes the default shrink_threshold 1/N = 1.0, "
+                             "which would zero the memory's only weight; use memory_size >= 2 "
+                             "or set shrink_threshold (0 turns hard shrinkage off).")
         config = model_config(name, **overrides)
         if isinstance(config, ConvConfig):
             if len(shape) != config.spatial_dims + 1:
@@ -191,6 +196,21 @@ class MemAEDetector(ScoreContract, OutlierMixin, BaseEstimator):
         # standardised value is small.
         return (X / self.scale_std_ - self.scale_mean_ / self.scale_std_).astype(
             np.float32, copy=False)
+
+    def check_fit(self, X: Any) -> None:
+        """Raise the error ``fit(X)`` would raise before training, without training.
+
+        Checks the parameters, the device, ``X`` (finite numbers of a supported
+        shape) and that the model can be built for ``X``'s samples, on a clone:
+        this estimator and the global random state are left as they were. The
+        command line calls it before it writes anything.
+        """
+        probe = clone(self)
+        check_params(probe.get_params())
+        X = check_input(probe, X, reset=True)
+        resolve_device(probe.device)
+        with torch.random.fork_rng(devices=[]):
+            probe._build_model(X.shape[1:])
 
     def fit(self, X: Any, y: Any = None, *, checkpoint_dir: str | Path | None = None,
             resume: bool = False) -> MemAEDetector:

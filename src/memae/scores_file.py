@@ -12,14 +12,13 @@ from __future__ import annotations
 import csv
 import json
 import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from memae.run_dir import write_json_atomic
+from memae.atomic import atomic_path, check_file_target, write_json_atomic
 
 __all__ = ["column", "read_scores", "read_sidecar", "sidecar_path", "write_scores"]
 
@@ -34,24 +33,18 @@ def write_scores(path: str | os.PathLike[str], ids: Sequence[str], scores: np.nd
                  meta: dict[str, Any] | None = None) -> Path:
     """Write the scores CSV (and ``meta`` to the JSON sidecar when given)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    header = ["id", "score", "anomaly"] + ([] if labels is None else ["label"])
-    # Through a temporary file and a rename: a crash mid-write leaves no partial CSV.
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", newline="", encoding="utf-8") as out:
-            writer = csv.writer(out)
-            writer.writerow(header)
-            for i, (name, score, flag) in enumerate(zip(ids, scores, anomaly, strict=True)):
-                row = [name, repr(float(score)), int(flag)]
-                writer.writerow(row if labels is None else [*row, int(labels[i])])
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; scores are shareable records
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     if meta is not None:
-        write_json_atomic(sidecar_path(path), meta)
+        check_file_target(sidecar_path(path), "scores sidecar")
+    header = ["id", "score", "anomaly"] + ([] if labels is None else ["label"])
+    with atomic_path(path, "scores file") as tmp, tmp.open("w", newline="",
+                                                           encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(header)
+        for i, (name, score, flag) in enumerate(zip(ids, scores, anomaly, strict=True)):
+            row = [name, repr(float(score)), int(flag)]
+            writer.writerow(row if labels is None else [*row, int(labels[i])])
+    if meta is not None:
+        write_json_atomic(sidecar_path(path), meta, "scores sidecar")
     return path
 
 

@@ -50,8 +50,9 @@ PARAMETER_RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "contamination": (_real(0, 0.5, low_open=True), "a float in (0, 0.5]"),
     "target_fpr": (_none_or(_real(0, 1, low_open=True, high_open=True)),
                    "None or a float in (0, 1)"),
-    "random_state": (lambda v: v is None or _int(0)(v) or isinstance(v, np.random.RandomState),
-                     "None, an int >= 0 or a numpy RandomState"),
+    "random_state": (lambda v: v is None or (_int(0)(v) and v < 2**32)
+                     or isinstance(v, np.random.RandomState),
+                     "None, an int in [0, 2**32 - 1] or a numpy RandomState"),
     "device": (lambda v: isinstance(v, str) and (v in ("auto", "cpu") or v.startswith("cuda")
                                                  or v == "mps"),
                "'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'"),
@@ -71,6 +72,8 @@ def _fix_for(message: str) -> str:
     if "NaN" in message or "infinity" in message or "too large" in message:
         return ("Remove or impute non-finite values (e.g. sklearn.impute.SimpleImputer) "
                 "before passing X.")
+    if "0 feature" in message:
+        return "Keep at least one feature column (the label and ignored columns are not features)."
     if "sample" in message:
         return "Pass at least 2 samples to fit and at least 1 to score."
     if "features, but" in message or "feature names" in message:
@@ -95,8 +98,9 @@ def check_input(estimator: Any, X: Any, *, reset: bool) -> np.ndarray:
         array = validate_data(estimator, X, reset=reset, dtype=np.float32, allow_nd=True,
                               ensure_min_samples=2 if reset else 1, ensure_all_finite=True)
     except (ValueError, TypeError) as error:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
         fix = _fix_for(str(error))
-        raise type(error)(f"X: {error} {fix}".rstrip()) from error
+        raise type(error)(f"X: {first} {fix}".rstrip()) from error
     if array.ndim not in SUPPORTED_NDIM:
         kinds = "; ".join(f"{k}-D {v}" for k, v in SUPPORTED_NDIM.items())
         hint = " For grayscale images add a channel: X[:, None]." if array.ndim == 3 else ""

@@ -12,10 +12,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from safetensors import SafetensorError
 
-from memae import MemAEDetector
+from memae import MemAEDetector, safefile
 from memae.checkpoint import CHECKPOINT_NAME, load_checkpoint
 from memae.cli import main
 from memae.run_dir import RunDir
@@ -149,3 +152,102 @@ def test_run_dir_names_never_leave_the_run(tmp_path_factory, name: str) -> None:
         assert "output.report" in str(error)
         return
     assert target == root.resolve() or root.resolve() in target.parents
+
+
+# options -> the name the error must give
+BAD_TRAIN_OPTIONS = [(["--epochs", "0"], "epochs"), (["--contamination", "0.7"], "contamination"),
+                     (["--memory-size", "0"], "memory_size"),
+                     (["--memory-size", "1"], "memory_size=1"), (["--model", "transformer"],
+                                                                "transformer"),
+                     (["--seed", str(2**40)], "random_state"),
+                     (["--set", "detector.model_params.foo=1"], "'foo'"),
+                     (["--set", "detector.score_batch_size=0"], "score_batch_size"),
+                     (["--batch-size", "-1"], "batch_size"),
+                     (["--learning-rate", "nan"], "learning_rate")]
+BAD_TABLES = {"nan": "a,b\n1,2\nnan,3\n4,5\n", "inf": "a,b\n1,2\ninf,3\n4,5\n",
+              "huge": "a,b\n1,2\n1e39,3\n4,5\n", "label only": "label\n0\n1\n0\n",
+              "one row": "a,b\n1,2\n"}
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(bad=st.sampled_from(BAD_TRAIN_OPTIONS), nested=st.booleans())
+def test_bad_train_options_write_nothing(table: Path, tmp_path: Path, capsys,
+                                         bad: tuple[list[str], str], nested: bool) -> None:
+    options, name = bad
+    run = tmp_path / "runs" / "x" if nested else tmp_path / "x"
+    args = ["train", "--data", str(table), "--out", str(run), "--quiet", *options]
+    assert main(args) == 2
+    assert name in _one_line_error(capsys)
+    assert not run.exists() and not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize("content", BAD_TABLES.values(), ids=BAD_TABLES.keys())
+def test_bad_tables_write_nothing_and_name_the_file(tmp_path: Path, capsys, content: str
+                                                    ) -> None:
+    data = tmp_path / "bad.csv"
+    data.write_text(content)
+    run = tmp_path / "run"
+    args = ["train", "--data", str(data), "--out", str(run), "--quiet", "--epochs", "1"]
+    extra = ["--label-col", "label"] if content.startswith("label") else []
+    assert main(args + extra) == 2
+    assert "bad.csv" in _one_line_error(capsys)
+    assert not run.exists()
+
+
+def test_train_refuses_cuda_without_cuda_before_writing(table: Path, tmp_path: Path,
+                                                        capsys) -> None:
+    if torch.cuda.is_available():
+        pytest.skip("CUDA is available here")
+    assert main(["train", "--data", str(table), "--out", str(tmp_path / "x"), "--quiet",
+                 "--device", "cuda"]) == 2
+    assert "CUDA is not available" in _one_line_error(capsys)
+    assert not (tmp_path / "x").exists()
+
+
+def test_existing_runs_need_overwrite_or_resume(table: Path, trained_run: Path,
+                                                tmp_path: Path, capsys) -> None:
+    assert main(["train", "--data", str(table), "--out", str(trained_run), "--quiet"]) == 2
+    assert "--overwrite" in _one_line_error(capsys)
+    interrupted = tmp_path / "interrupted"
+    (interrupted / RunDir.CHECKPOINTS).mkdir(parents=True)
+    assert main(["train", "--data", str(table), "--out", str(interrupted), "--quiet"]) == 2
+    assert "--resume" in _one_line_error(capsys)
+
+
+def test_two_trains_into_one_directory_cannot_both_succeed(table: Path, tmp_path: Path,
+                                                          capsys) -> None:
+    run = tmp_path / "run"
+    env = {**os.environ, "PYTHONPATH": str(SRC), "OMP_NUM_THREADS": "1"}
+    first = subprocess.Popen([sys.executable, "-m", "memae", "train", "--data", str(table),
+                              "--out", str(run), "--epochs", "40", "--set",
+                              "detector.patience=null", "--quiet"], env=env, stderr=subprocess.PIPE)
+    config = run / RunDir.CONFIG
+    deadline = time.monotonic() + 120
+    while not config.exists():  # written once the directory is locked
+        assert first.poll() is None, first.stderr.read().decode()
+        assert time.monotonic() < deadline, "the first run wrote no config within 120 s"
+        time.sleep(0.01)
+    second = main(["train", "--data", str(table), "--out", str(run), "--quiet",
+                   "--overwrite", "--epochs", "1"])
+    assert first.wait(timeout=300) == 0, first.stderr.read().decode()
+    assert second == 2
+    assert "in use by another `memae train`" in _one_line_error(capsys)
+    saved = yaml.safe_load(config.read_text())
+    assert saved["detector"]["epochs"] == 40
+    assert MemAEDetector.load(run / RunDir.MODEL).history_.train_loss
+
+
+def test_a_full_disk_during_training_leaves_nothing(table: Path, tmp_path: Path, capsys,
+                                                   monkeypatch) -> None:
+    def full_disk(*args, **kwargs):
+        raise SafetensorError("Error while serializing: I/O error: No space left on device "
+                              "(os error 28)")
+
+    monkeypatch.setattr(safefile, "save_file", full_disk)
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(table), "--out", str(run), "--quiet",
+                 "--epochs", "2"]) == 2
+    assert "No space left on device" in _one_line_error(capsys)
+    assert not run.exists()
+    assert list(tmp_path.iterdir()) == []

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import torch
 
+from memae.atomic import check_file_target, write_json_atomic
 from memae.demo import run_demo
 
 
@@ -28,6 +28,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def handle(args: argparse.Namespace) -> int:
     if args.threads < 1:
         raise ValueError(f"--threads must be >= 1, got {args.threads}.")
+    if args.json is not None:
+        check_file_target(args.json, "--json")
     torch.set_num_threads(args.threads)
     result = run_demo(seed=args.seed, digits=tuple(args.digits))
     print(result.table())
@@ -35,7 +37,6 @@ def handle(args: argparse.Namespace) -> int:
     print("\nmean ROC-AUC: " + ", ".join(f"{k} {v:.4f}" for k, v in means.items())
           + f"  ({result.seconds:.1f} s)")
     if args.json is not None:
-        args.json.write_text(json.dumps({"auc": result.auc, "means": means,
-                                         "seconds": result.seconds, "seed": args.seed},
-                                        indent=2))
+        write_json_atomic(args.json, {"auc": result.auc, "means": means,
+                                      "seconds": result.seconds, "seed": args.seed}, "--json")
     return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from memae.atomic import check_file_target
 from memae.cli.common import (
     add_common_options,
     input_spec,
@@ -44,7 +45,11 @@ def handle(args: argparse.Namespace) -> int:
     out = args.out
     if out is None:
         out = run.inside(config.output.scores if config else "scores.csv", "output.scores")
+    check_file_target(out, "--out")
     inputs = load_inputs(args.data, spec, classes=args.classes, progress=progress)
+    if len(inputs.X) == 0:
+        raise ValueError(f"data {str(args.data)!r} has no rows to score; pass a file with at "
+                         "least one sample.")
     detector = load_model(model_path, device=args.device)  # a detector or an ensemble
     scores = score_batches(detector, inputs.X, progress)
     anomaly = (scores > detector.threshold_).astype(int)

@@ -24,7 +24,7 @@ from memae.detector import MemAEDetector
 from memae.distributed import end_process_group, init_from_env, launched_by_torchrun
 from memae.ensemble import MemAEEnsemble
 from memae.metrics import anomaly_metrics
-from memae.run_dir import RunDir
+from memae.run_dir import RunDir, claim_run
 
 logger = logging.getLogger("memae.cli")
 
@@ -167,41 +167,56 @@ def handle(args: argparse.Namespace) -> int:
     config = resume_config(args) if resume else build_config(args)
     set_threads(config.threads)
     progress = show_progress(args)
-    detect_kind(config.data.path, config.data.format)  # a wrong --data fails before any write
-    RunDir(Path(config.output.run_dir)).inside(config.output.scores, "output.scores")
-    RunDir(Path(config.output.run_dir)).inside(config.output.report, "output.report")
+    # Everything is checked before the run directory is made: a bad option, model
+    # or data file exits with one line and leaves nothing behind.
+    detect_kind(config.data.path, config.data.format)
+    run = RunDir(Path(config.output.run_dir))
+    run.inside(config.output.scores, "output.scores")
+    run.inside(config.output.report, "output.report")
+    if not resume:
+        run.check_new(args.overwrite)  # every rank refuses before any waits on rank 0
     data = config.data
-    # Read (and so check) the data before creating anything: a bad file leaves no run behind.
     inputs, spec = fit_inputs(
         data.path, format=data.format, label_col=data.label_col, ignore_cols=data.ignore_cols,
         categorical_cols=data.categorical_cols, image_size=data.image_size, color=data.color,
         classes=data.classes, normal_labels=data.normal_labels, progress=progress)
-    ensemble = build_ensemble(config, progress) if config.ensemble.n_estimators > 1 else None
-    if ensemble is not None:
-        ensemble.rows_per_member(len(inputs.X))  # bad max_samples fails before any write
+    if config.ensemble.n_estimators > 1:
         if launched_by_torchrun():
             raise ValueError("an ensemble (ensemble.n_estimators > 1) trains in one process; "
                              "run it without torchrun.")
-    if not resume and RunDir(Path(config.output.run_dir)).model.exists() and not args.overwrite:
-        RunDir.create(config.output.run_dir)  # every rank refuses before any waits on rank 0
+        ensemble = build_ensemble(config, progress)
+        ensemble.rows_per_member(len(inputs.X))
+        _check_fit(ensemble.estimator, inputs.X, data.path)
+        with claim_run(run.root, overwrite=args.overwrite) as run:
+            return _train_ensemble(config, ensemble, inputs, spec, run, progress)
+    _check_fit(MemAEDetector(**asdict(config.detector)), inputs.X, data.path)
     rank = 0
     if launched_by_torchrun():
         rank, _, device = init_from_env()
         config.detector.device = str(device)
     try:
-        if ensemble is not None:
-            return _train_ensemble(config, ensemble, inputs, spec, args, progress)
-        return _train(config, inputs, spec, args, resume, rank, progress)
+        if rank != 0:  # rank 0 alone writes the run
+            return _train(config, inputs, spec, run, resume, rank, progress)
+        with claim_run(run.root, overwrite=args.overwrite, resume=resume) as run:
+            return _train(config, inputs, spec, run, resume, rank, progress)
     finally:
         if launched_by_torchrun():
             end_process_group()
 
 
-def _train(config: RunConfig, inputs: Any, spec: Any, args: argparse.Namespace, resume: bool,
-           rank: int, progress: bool) -> int:
-    run = RunDir(Path(config.output.run_dir))
+def _check_fit(detector: MemAEDetector, X: np.ndarray, path: str) -> None:
+    """``detector.check_fit(X)``; an error about the samples names the data file."""
+    try:
+        detector.check_fit(X)
+    except (ValueError, TypeError) as error:
+        if str(error).startswith("X"):  # validation's messages about the input start so
+            raise type(error)(f"data {path!r}: {error}") from error
+        raise
+
+
+def _train(config: RunConfig, inputs: Any, spec: Any, run: RunDir, resume: bool, rank: int,
+           progress: bool) -> int:
     if rank == 0 and not resume:
-        run = RunDir.create(config.output.run_dir, overwrite=args.overwrite)
         config.save(run.config)
     logger.info("training on %d samples of shape %s", len(inputs.X), inputs.X.shape[1:])
     # Checkpoints every epoch; rank 0 alone writes them in a data-parallel run.
@@ -220,8 +235,7 @@ def _train(config: RunConfig, inputs: Any, spec: Any, args: argparse.Namespace, 
 
 
 def _train_ensemble(config: RunConfig, ensemble: MemAEEnsemble, inputs: Any, spec: Any,
-                    args: argparse.Namespace, progress: bool) -> int:
-    run = RunDir.create(config.output.run_dir, overwrite=args.overwrite)
+                    run: RunDir, progress: bool) -> int:
     config.save(run.config)
     logger.info("training %d detectors on %d of %d samples each", ensemble.n_estimators,
                 ensemble.rows_per_member(len(inputs.X)), len(inputs.X))

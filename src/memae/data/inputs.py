@@ -121,7 +121,8 @@ def binary_labels(values: np.ndarray, normal_labels: Sequence[str], source: str)
 
 def _table_inputs(table: Table, encoder: CategoricalEncoder, spec_labels: Sequence[str],
                   label_col: str | None) -> Inputs:
-    X = encoder.transform(table).astype(np.float32)
+    with np.errstate(over="ignore"):  # beyond float32 becomes inf, which fit refuses
+        X = encoder.transform(table).astype(np.float32)
     y = None
     if table.y is not None:
         y = binary_labels(table.y, spec_labels, f"label column {label_col or 'y'!r}")

@@ -53,7 +53,7 @@ def save_video_model(video_model: VideoModel, path: str | Path) -> Path:
         "training": video_model.training,
         "reference_frames": None if reference is None else reference.n_frames,
     }
-    write_atomic(path, tensors, {METADATA_KEY: json.dumps(meta)})
+    write_atomic(path, tensors, {METADATA_KEY: json.dumps(meta)}, "video model file")
     return path
 
 
