@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 
 from memae.atomic import write_text_atomic
+from memae.data.images import check_input_size
 
 __all__ = [
     "DataConfig",
@@ -154,6 +155,8 @@ class RunConfig:
             raise ValueError(
                 f"data.image_size must be [height, width] with two positive ints, got {size!r}."
             )
+        if size is not None:
+            check_input_size(size, "data.image_size (--image-size)")
         for name in ("ignore_cols", "categorical_cols", "classes", "normal_labels"):
             value = getattr(data, name)
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):

@@ -9,6 +9,8 @@ the key ``"memae"``. Nothing is ever unpickled, so a file cannot run code.
 from __future__ import annotations
 
 import json
+import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,7 @@ import torch
 from safetensors import SafetensorError
 
 import memae
+from memae.model_file import ModelFileError, check_detector_file, field_error
 from memae.models import create_model
 from memae.safefile import read_all, write_atomic
 
@@ -147,8 +150,11 @@ def load_detector(path: str | Path, device: str = "cpu") -> Any:
     resolve_device(device)  # a device error is the caller's, not the file's
     path = Path(path)
     meta, tensors = _open(path, "MemAEDetector")
+    check_detector_file(path, meta, tensors)
     try:
-        return _rebuild(meta, tensors, device)
+        return _rebuild(meta, tensors, device, path)
+    except ModelFileError:
+        raise  # names the file and the field already
     except (KeyError, TypeError, AttributeError, ValueError) as error:
         raise _corrupt(path, error) from error
 
@@ -193,6 +199,7 @@ def load_ensemble(path: str | Path, device: str = "cpu") -> Any:
     resolve_device(device)
     path = Path(path)
     meta, tensors = _open(path, "MemAEEnsemble")
+    _check_ensemble_file(path, meta, tensors)
     try:
         template = meta["estimator_params"]
         ensemble = MemAEEnsemble(
@@ -203,7 +210,7 @@ def load_ensemble(path: str | Path, device: str = "cpu") -> Any:
             prefix = f"{_MEMBER_PREFIX}{i}."
             own = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
             ensemble.samples_.append(own.pop("rows").numpy())
-            ensemble.estimators_.append(_rebuild(member_meta, own, device))
+            ensemble.estimators_.append(_rebuild(member_meta, own, device, path))
         for name in ("member_mean_", "member_std_", "decision_scores_", "oob_scores_"):
             setattr(ensemble, name, tensors[f"ensemble.{name.rstrip('_')}"].numpy())
         ensemble.input_shape_ = tuple(meta["input_shape"])
@@ -211,12 +218,56 @@ def load_ensemble(path: str | Path, device: str = "cpu") -> Any:
         ensemble.threshold_ = meta["threshold"]
         ensemble.fit_seconds_ = meta["fit_seconds"]
         ensemble.labels_ = (ensemble.decision_scores_ > ensemble.threshold_).astype(int)
+    except ModelFileError:
+        raise  # names the file and the field already
     except (KeyError, TypeError, AttributeError, ValueError) as error:
         raise _corrupt(path, error) from error
     return ensemble
 
 
-def _rebuild(meta: dict[str, Any], tensors: dict[str, torch.Tensor], device: str) -> Any:
+ENSEMBLE_RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "n_estimators": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1,
+                     "an int >= 1"),
+    "threshold": (lambda v: isinstance(v, int | float) and math.isfinite(v), "a finite number"),
+    "members": (lambda v: isinstance(v, list) and v and all(isinstance(m, dict) for m in v),
+                "a non-empty list of member objects"),
+    "input_shape": (lambda v: isinstance(v, list) and all(isinstance(s, int) for s in v),
+                    "a list of ints"),
+}
+
+
+def _check_ensemble_file(path: Path, meta: dict[str, Any],
+                         tensors: dict[str, torch.Tensor]) -> None:
+    """Every field of an ensemble file, and each member's as :func:`check_detector_file`."""
+    params = meta.get("params")
+    if not isinstance(params, dict):
+        raise field_error(path, "params", params, "a JSON object")
+    values = {**meta, "n_estimators": params.get("n_estimators")}
+    for name, (rule, expected) in ENSEMBLE_RULES.items():
+        if not rule(values.get(name)):
+            raise field_error(path, name, values.get(name), expected)
+    if len(meta["members"]) != params["n_estimators"]:
+        raise field_error(path, "members", f"{len(meta['members'])} members",
+                          f"params.n_estimators = {params['n_estimators']} members")
+    for i, member in enumerate(meta["members"]):
+        prefix = f"{_MEMBER_PREFIX}{i}."
+        own = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+        check_detector_file(path, member, own, f"members[{i}].")
+        if member["input_shape"] != meta["input_shape"]:
+            raise field_error(path, "input_shape", meta["input_shape"],
+                              f"members' input shape {member['input_shape']}")
+    for name in ("member_mean", "member_std", "decision_scores"):
+        tensor = tensors.get(f"ensemble.{name}")
+        if tensor is None or not bool(torch.isfinite(tensor).all()):
+            raise field_error(path, f"tensor ensemble.{name}",
+                              None if tensor is None else "non-finite values", "finite numbers")
+    if not bool((tensors["ensemble.member_std"] > 0).all()):
+        raise field_error(path, "tensor ensemble.member_std", "a zero or negative value",
+                          "positive spreads")
+
+
+def _rebuild(meta: dict[str, Any], tensors: dict[str, torch.Tensor], device: str,
+             path: Path) -> Any:
     from memae.detector import MemAEDetector, resolve_device
     from memae.training import TrainingHistory
 
@@ -230,6 +281,15 @@ def _rebuild(meta: dict[str, Any], tensors: dict[str, torch.Tensor], device: str
         model.load_state_dict(state, strict=True)
     except RuntimeError as error:
         raise ValueError(f"the weights do not fit the stored model config: {error}") from error
+    shape = tuple(meta["input_shape"])
+    try:
+        with torch.no_grad():  # the stored input shape must round-trip through the model
+            given = list(model.eval()(torch.zeros((1, *shape))).reconstruction.shape[1:])
+    except RuntimeError:
+        given = None
+    if given != list(shape):
+        raise field_error(path, "input_shape", list(shape),
+                          f"a sample shape the model reconstructs (it gives {given})")
     detector.device_ = resolve_device(device)
     detector.model_ = model.to(detector.device_).eval()
     detector.model_name_ = meta["model"]["name"]

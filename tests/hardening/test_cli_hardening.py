@@ -16,6 +16,7 @@ import torch
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from PIL import Image
 from safetensors import SafetensorError
 
 from memae import MemAEDetector, safefile
@@ -251,3 +252,17 @@ def test_a_full_disk_during_training_leaves_nothing(table: Path, tmp_path: Path,
     assert "No space left on device" in _one_line_error(capsys)
     assert not run.exists()
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("size", [["100000", "100000"], ["4097", "4096"]])
+def test_huge_image_sizes_are_refused_before_any_pixel(tmp_path: Path, capsys,
+                                                       size: list[str]) -> None:
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    for i in range(3):
+        Image.fromarray(np.full((8, 8), 40 * i, np.uint8)).save(folder / f"{i}.png")
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(folder), "--out", str(run), "--quiet",
+                 "--image-size", *size]) == 2
+    assert "4096 x 4096" in _one_line_error(capsys)
+    assert not run.exists()

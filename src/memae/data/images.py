@@ -19,14 +19,42 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 from tqdm.auto import tqdm
 
-__all__ = ["IMAGE_SUFFIXES", "MAX_PIXELS", "ImageFolder", "list_images", "load_image_folder",
-           "read_image"]
+__all__ = ["IMAGE_SUFFIXES", "MAX_INPUT_PIXELS", "MAX_PIXELS", "ImageFolder", "check_input_size",
+           "list_images", "load_image_folder", "read_image"]
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
 MAX_PIXELS = 40_000_000
 """Default limit on width x height of one image (e.g. 6,300 x 6,300)."""
 
+MAX_INPUT_PIXELS = 4096 * 4096
+"""Limit on height x width of a model's input (``size``, ``--image-size``, a video
+model's ``size``): one such float32 sample is 64 MB and a conv model's activations
+many times that."""
+
 _MODES = {"gray": "L", "rgb": "RGB"}
+
+
+def check_input_size(size: Sequence[int], what: str) -> None:
+    """Refuse an input size ``(height, width)`` above :data:`MAX_INPUT_PIXELS`."""
+    height, width = size
+    if height * width > MAX_INPUT_PIXELS:
+        raise ValueError(f"{what} {height} x {width} is {height * width:,} pixels, more than "
+                         f"the {MAX_INPUT_PIXELS:,} (4096 x 4096) a model input may have; "
+                         "choose a smaller size.")
+
+
+def _check_memory(n: int, sample: tuple[int, ...], root: Path) -> None:
+    """Refuse to allocate ``n`` float32 samples that exceed the machine's memory."""
+    needed = n * int(np.prod(sample)) * 4
+    try:
+        total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):  # not every platform reports it
+        return
+    if needed > total:
+        raise ValueError(f"{n} images of {str(root)!r} at {sample[1]} x {sample[2]} x "
+                         f"{sample[0]} channel(s) need {needed / 2**30:.1f} GiB as float32, "
+                         f"more than this machine's {total / 2**30:.1f} GiB; use a smaller "
+                         "image size or fewer images (classes).")
 
 
 @dataclass(frozen=True)
@@ -145,8 +173,11 @@ def load_image_folder(root: str | os.PathLike[str], *, color: str = "gray",
     ImageFolder
     """
     root = Path(root)
+    if size is not None:
+        check_input_size(size, "size")
     entries = list_images(root, classes)
     first = read_image(root / entries[0][0], color=color, size=size, max_pixels=max_pixels)
+    _check_memory(len(entries), first.shape, root)
     images = np.empty((len(entries), *first.shape), dtype=np.float32)
     images[0] = first
     bar = tqdm(entries[1:], desc="loading images", unit="img", disable=not progress,
