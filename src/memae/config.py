@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -37,6 +38,47 @@ __all__ = [
 ]
 
 DATA_FORMATS = ("auto", "table", "images")
+
+# YAML 1.1 (PyYAML) reads 1e-3 as a string: floats need a dot there. This is YAML
+# 1.2's float rule (1e-3, 5E4, .5, -inf, .nan), which is what a user means.
+_FLOAT = re.compile(r"""^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?
+                        |[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$""", re.X)
+
+
+class _ConfigLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` with YAML 1.2 floats that refuses duplicate keys."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r} (the later value would silently "
+                    "win); keep one", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+_ConfigLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:float"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+_ConfigLoader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT,
+                                    list("-+0123456789."))
+
+
+def _yaml(text: str) -> Any:
+    return yaml.load(text, Loader=_ConfigLoader)  # noqa: S506 (a SafeLoader subclass)
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f"duplicate key {key!r} (the later value would silently win); "
+                             "keep one")
+        out[key] = value
+    return out
 COLORS = ("gray", "rgb")
 
 
@@ -214,20 +256,22 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"config file {str(path)!r} does not exist; check --config.")
-    text = path.read_text(encoding="utf-8")
     suffix = path.suffix.lower()
+    if suffix not in (".json", ".yaml", ".yml"):
+        raise ValueError(f"config file {str(path)!r} must end in .yaml, .yml or .json, "
+                         f"got {suffix!r}.")
     try:
-        if suffix == ".json":
-            values = json.loads(text)
-        elif suffix in (".yaml", ".yml"):
-            values = yaml.safe_load(text)
-        else:
-            raise ValueError(f"config file {str(path)!r} must end in .yaml, .yml or .json, "
-                             f"got {suffix!r}.")
-    except (json.JSONDecodeError, yaml.YAMLError) as error:
-        first = str(error).splitlines()[0]
+        text = path.read_text(encoding="utf-8-sig")  # a leading BOM is dropped
+    except UnicodeDecodeError as error:
+        raise ValueError(f"config file {str(path)!r} is not UTF-8 text (byte "
+                         f"{error.start}: {error.reason}); save it as UTF-8.") from error
+    try:
+        values = (json.loads(text, object_pairs_hook=_unique_pairs) if suffix == ".json"
+                  else _yaml(text))
+    except (ValueError, yaml.YAMLError) as error:
+        detail = " ".join(str(error).split())
         raise ValueError(f"config file {str(path)!r} is not valid {suffix[1:].upper()}: "
-                         f"{first}") from error
+                         f"{detail}") from error
     if values is None:
         return {}
     if not isinstance(values, dict):
@@ -241,7 +285,12 @@ def parse_assignment(text: str) -> dict[str, Any]:
     key, sep, raw = text.partition("=")
     if not sep or not key.strip():
         raise ValueError(f"--set expects KEY=VALUE such as detector.epochs=5, got {text!r}.")
-    value = yaml.safe_load(raw) if raw.strip() else None
+    try:
+        value = _yaml(raw) if raw.strip() else None
+    except yaml.YAMLError as error:
+        detail = " ".join(str(error).split())
+        raise ValueError(f"--set {text!r}: the value is not valid YAML ({detail}); quote "
+                         "text, e.g. --set 'data.label_col=\"class\"'.") from error
     nested: dict[str, Any] = {}
     cursor = nested
     *parents, last = key.strip().split(".")

@@ -22,6 +22,7 @@ from safetensors import SafetensorError
 from memae import MemAEDetector, safefile
 from memae.checkpoint import CHECKPOINT_NAME, load_checkpoint
 from memae.cli import main
+from memae.config import load_config_file, parse_assignment, resolve_config
 from memae.run_dir import RunDir
 
 SRC = Path(__file__).resolve().parents[2] / "src"
@@ -266,3 +267,39 @@ def test_huge_image_sizes_are_refused_before_any_pixel(tmp_path: Path, capsys,
                  "--image-size", *size]) == 2
     assert "4096 x 4096" in _one_line_error(capsys)
     assert not run.exists()
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(value=st.one_of(st.text(max_size=12), st.sampled_from(
+    ["[1,", "{a: 1", "!!python/object/apply:os.system [\"true\"]", "*alias", "&a [1, *a]",
+     "'unclosed", "- 1\n- 2", "!!binary AAAA"])))
+def test_any_set_value_parses_or_fails_in_one_line(tmp_path: Path, capsys, value: str) -> None:
+    try:
+        parse_assignment(f"detector.epochs={value}")
+    except ValueError as error:
+        assert "--set" in str(error)
+        assert main(["train", "--data", str(tmp_path / "x.csv"), "--out", str(tmp_path / "r"),
+                     "--set", f"detector.epochs={value}"]) == 2
+        _one_line_error(capsys)
+        assert not (tmp_path / "r").exists()
+
+
+def test_config_floats_duplicates_and_encodings(tmp_path: Path) -> None:
+    assert parse_assignment("detector.learning_rate=1e-3") == {
+        "detector": {"learning_rate": 0.001}}
+    config = tmp_path / "run.yaml"
+    config.write_text("detector:\n  learning_rate: 5E-4\n  epochs: 3\n")
+    assert resolve_config(load_config_file(config)).detector.learning_rate == 5e-4
+    config.write_text("detector:\n  epochs: 1\n  epochs: 500\n")
+    with pytest.raises(ValueError, match="duplicate key 'epochs'"):
+        load_config_file(config)
+    as_json = tmp_path / "run.json"
+    as_json.write_text('{"detector": {"epochs": 1, "epochs": 500}}')
+    with pytest.raises(ValueError, match="duplicate key 'epochs'"):
+        load_config_file(as_json)
+    config.write_text("detector:\n  epochs: 2\n", encoding="utf-16")
+    with pytest.raises(ValueError, match=r"run\.yaml.*not UTF-8.*save it as UTF-8"):
+        load_config_file(config)
+    config.write_text("\ufeffdetector:\n  epochs: 2\n", encoding="utf-8")
+    assert load_config_file(config) == {"detector": {"epochs": 2}}
