@@ -63,6 +63,9 @@ def read_scores(path: str | os.PathLike[str], required: Sequence[str] = ("score"
     if not rows:
         raise ValueError(f"scores file {str(path)!r} is empty; it needs a header row.")
     header, body = rows[0], [r for r in rows[1:] if r]
+    if not body:
+        raise ValueError(f"scores file {str(path)!r} has a header but no rows; score a "
+                         "non-empty file with `memae score`.")
     missing = [name for name in required if name not in header]
     if missing:
         raise ValueError(f"scores file {str(path)!r} has columns {header}; it needs "

@@ -303,3 +303,46 @@ def test_config_floats_duplicates_and_encodings(tmp_path: Path) -> None:
         load_config_file(config)
     config.write_text("\ufeffdetector:\n  epochs: 2\n", encoding="utf-8")
     assert load_config_file(config) == {"detector": {"epochs": 2}}
+
+
+def test_evaluate_refuses_an_anomaly_column_that_is_not_0_1(tmp_path: Path, capsys) -> None:
+    scores = tmp_path / "scores.csv"
+    scores.write_text("id,score,anomaly,label\n0,0.1,0.5,0\n1,0.9,1.7,1\n2,0.2,0,0\n")
+    assert main(["evaluate", str(scores)]) == 2
+    err = _one_line_error(capsys)
+    assert "column 'anomaly'" in err and "0/1" in err and "multiclass" not in err
+
+
+def test_report_of_an_empty_scores_file_names_it(trained_run: Path, tmp_path: Path,
+                                                 capsys) -> None:
+    pytest.importorskip("matplotlib")
+    scores = tmp_path / "scores.csv"
+    scores.write_text("id,score,anomaly\n")
+    assert main(["report", str(trained_run), "--scores", str(scores), "--out",
+                 str(tmp_path / "report"), "--quiet"]) == 2
+    assert "has a header but no rows" in _one_line_error(capsys)
+    assert not (tmp_path / "report").exists()
+
+
+def test_scoring_labels_advice_uses_options_that_exist(tmp_path: Path, capsys) -> None:
+    rng = np.random.default_rng(0)
+    rows = [f"{a:.4f},{b:.4f},{int(a > 1)}" for a, b in rng.normal(size=(60, 2))]
+    train = tmp_path / "train.csv"
+    train.write_text("f0,f1,label\n" + "\n".join(rows) + "\n")
+    model = tmp_path / "m"
+    assert main(["train", "--data", str(train), "--label-col", "label", "--out", str(model),
+                 "--epochs", "1", "--quiet"]) == 0
+    named = tmp_path / "named.csv"
+    named.write_text("f0,f1,label\n0.1,0.2,normal\n0.3,0.1,attack\n")
+    assert main(["score", str(model), str(named), "--out", str(tmp_path / "s.csv"),
+                 "--quiet"]) == 2
+    err = _one_line_error(capsys)
+    assert "retrain with --normal-labels" in err and "data.normal_labels" not in err
+
+
+def test_score_video_on_cuda_without_cuda_is_one_line(tmp_path: Path, capsys) -> None:
+    if torch.cuda.is_available():
+        pytest.skip("CUDA is available here")
+    assert main(["score-video", str(tmp_path), "--model", str(tmp_path / "m.safetensors"),
+                 "--out", str(tmp_path / "s.csv"), "--device", "cuda"]) == 2
+    assert "--device" in _one_line_error(capsys)

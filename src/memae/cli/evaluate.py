@@ -58,7 +58,11 @@ def handle(args: argparse.Namespace) -> int:
         except ValueError:
             pass  # binary_labels names the values and the fix
     labels = binary_labels(raw, args.normal_labels, where)
-    predicted = column(columns, "anomaly", int, source) if "anomaly" in columns else None
+    predicted = None
+    if "anomaly" in columns:
+        predicted = binary_labels(column(columns, "anomaly", float, source), (),
+                                  f"column 'anomaly' of {source}",
+                                  "it must hold the 0/1 decisions `memae score` writes.")
     metrics = anomaly_metrics(labels, scores, predicted)
     for key, value in metrics.items():
         print(f"{key:>18}  {value:.4f}" if isinstance(value, float) else f"{key:>18}  {value}")
