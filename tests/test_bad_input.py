@@ -117,3 +117,10 @@ def test_cuda_requested_without_cuda() -> None:
         pytest.skip("CUDA is available here")
     with pytest.raises(ValueError, match="CUDA is not available"):
         MemAEDetector(**{**FAST, "device": "cuda"}).fit(_X())
+
+
+def test_a_diverging_loss_stops_training_with_the_fix() -> None:
+    from memae.training import TrainingDivergedError
+
+    with pytest.raises(TrainingDivergedError, match="diverged at epoch 1.*lower learning_rate"):
+        MemAEDetector(**{**FAST, "epochs": 5, "learning_rate": 1e6}).fit(_X(200))

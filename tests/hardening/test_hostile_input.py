@@ -29,6 +29,7 @@ from memae.checkpoint import load_checkpoint
 from memae.data import load_table
 from memae.data.chunks import read_chunks
 from memae.data.image_guard import open_image
+from memae.data.images import read_image
 from memae.model_file import ModelFileError
 from memae.video.checkpoint import load_video_model
 from memae.video.transforms import FrameTransform, load_frame
@@ -390,3 +391,15 @@ def test_csv_that_is_not_utf8_names_the_file(tmp_path) -> None:
     path.write_bytes("a,b\n1,é\n".encode("latin-1") + b"2,3\n" * 30000)
     with pytest.raises(ValueError, match=r"t\.csv.*not UTF-8"):
         load_table(path)
+
+
+@pytest.mark.parametrize("color", ["gray", "rgb"])
+def test_16_bit_images_are_scaled_by_their_bit_depth(tmp_path, color: str) -> None:
+    pixels = np.random.default_rng(0).integers(0, 65536, size=(6, 7), dtype=np.uint16)
+    path = tmp_path / "wide.png"
+    Image.fromarray(pixels).save(path)
+    image = read_image(path, color=color)
+    assert image.shape == ((1 if color == "gray" else 3), 6, 7)
+    np.testing.assert_allclose(image[0], pixels / 65535.0, atol=1e-6)
+    resized = read_image(path, size=(3, 3))
+    assert 0.0 <= resized.min() and resized.max() <= 1.0 and (resized < 1.0).mean() > 0.5

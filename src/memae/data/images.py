@@ -116,6 +116,26 @@ def list_images(root: str | os.PathLike[str],
     return entries
 
 
+# Pillow's integer gray modes wider than 8 bits (16-bit PNGs open as "I;16" or "I"):
+# convert("L") would clip them to 255, so they are scaled by their own range instead.
+_WIDE_GRAY = {"I;16": 65535.0, "I;16L": 65535.0, "I;16B": 65535.0, "I": 65535.0}
+
+
+def _pixels(image: Image.Image, color: str, size: tuple[int, int] | None) -> np.ndarray:
+    """float32 ``(H, W)`` or ``(H, W, 3)`` in [0, 1], scaled by the image's bit depth."""
+    if image.mode in _WIDE_GRAY:
+        gray = np.asarray(image, dtype=np.float32) / _WIDE_GRAY[image.mode]
+        plane = Image.fromarray(np.clip(gray, 0.0, 1.0), mode="F")
+        if size is not None:
+            plane = plane.resize((size[1], size[0]), Image.Resampling.BILINEAR)
+        array = np.asarray(plane, dtype=np.float32)
+        return array if color == "gray" else np.repeat(array[..., None], 3, axis=2)
+    image = image.convert(_MODES[color])
+    if size is not None:
+        image = image.resize((size[1], size[0]), Image.Resampling.BILINEAR)
+    return np.asarray(image, dtype=np.float32) / 255.0
+
+
 def read_image(path: str | os.PathLike[str], *, color: str = "gray",
                size: tuple[int, int] | None = None,
                max_pixels: int = MAX_PIXELS) -> np.ndarray:
@@ -139,10 +159,7 @@ def read_image(path: str | os.PathLike[str], *, color: str = "gray",
                     f"image {str(path)!r} is {image.width}x{image.height} pixels, more than "
                     f"max_pixels={max_pixels}; resize it first or raise max_pixels if the "
                     "file is trusted.")
-            image = image.convert(_MODES[color])
-            if size is not None:
-                image = image.resize((size[1], size[0]), Image.Resampling.BILINEAR)
-            array = np.asarray(image, dtype=np.float32) / 255.0
+            array = _pixels(image, color, size)
     except (UnidentifiedImageError, Image.DecompressionBombError, OSError) as error:
         raise ValueError(f"cannot read image {str(path)!r}: {error}") from error
     return array[None] if array.ndim == 2 else np.moveaxis(array, -1, 0)
