@@ -38,6 +38,7 @@ __all__ = [
 ]
 
 DATA_FORMATS = ("auto", "table", "images")
+FIT_ON = ("normal", "all")
 
 # YAML 1.1 (PyYAML) reads 1e-3 as a string: floats need a dot there. This is YAML
 # 1.2's float rule (1e-3, 5E4, .5, -inf, .nan), which is what a user means.
@@ -91,6 +92,12 @@ class DataConfig:
     (anomaly): a table's label value or an image's class folder that is listed
     is normal, anything else anomalous. Without it, a table's labels must
     already be 0/1 and image folders carry no labels.
+
+    ``fit_on`` says which rows train the detector when the data has labels:
+    ``"normal"`` (the default, the paper's protocol: MemAE learns to
+    reconstruct normal data only) or ``"all"`` (every row, anomalies included,
+    for data whose labels are only for evaluation). Unlabelled data always
+    trains on every row.
     """
 
     path: str | None = None
@@ -102,6 +109,7 @@ class DataConfig:
     color: str = "gray"
     classes: list[str] = field(default_factory=list)
     normal_labels: list[str] = field(default_factory=list)
+    fit_on: str = "normal"
 
 
 @dataclass
@@ -187,6 +195,9 @@ class RunConfig:
         data = self.data
         if data.format not in DATA_FORMATS:
             raise ValueError(f"data.format must be one of {DATA_FORMATS}, got {data.format!r}.")
+        if data.fit_on not in FIT_ON:
+            raise ValueError(f"data.fit_on (--fit-on) must be one of {FIT_ON}, got "
+                             f"{data.fit_on!r}.")
         if data.color not in COLORS:
             raise ValueError(f"data.color must be one of {COLORS}, got {data.color!r}.")
         size = data.image_size
