@@ -85,7 +85,6 @@ def _target(path: str | Path, fitted: bool) -> Path:
     if path.is_dir():
         raise ValueError(f"path {str(path)!r} is a directory; give a file name, "
                          "e.g. model.safetensors.")
-    path.parent.mkdir(parents=True, exist_ok=True)
     return path
 
 

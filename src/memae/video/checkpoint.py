@@ -39,7 +39,6 @@ def save_video_model(video_model: VideoModel, path: str | Path) -> Path:
     if path.is_dir():
         raise ValueError(f"path: {str(path)!r} is a directory; give a file name such as "
                          "ped2.safetensors")
-    path.parent.mkdir(parents=True, exist_ok=True)
     tensors = {k: v.detach().cpu().contiguous()
                for k, v in video_model.model.state_dict().items()}
     reference = video_model.reference
