@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from memae.atomic import atomic_path, check_file_target, write_json_atomic
+from memae.data.csvfile import read_csv_text
 
 __all__ = ["column", "read_scores", "read_sidecar", "sidecar_path", "write_scores"]
 
@@ -58,23 +59,17 @@ def read_scores(path: str | os.PathLike[str], required: Sequence[str] = ("score"
     if not path.is_file():
         raise FileNotFoundError(f"scores file {str(path)!r} does not exist; write one with "
                                 "`memae score`.")
-    with path.open(newline="", encoding="utf-8") as handle:
-        rows = list(csv.reader(handle))
-    if not rows:
+    if path.stat().st_size == 0:
         raise ValueError(f"scores file {str(path)!r} is empty; it needs a header row.")
-    header, body = rows[0], [r for r in rows[1:] if r]
-    if not body:
+    columns = read_csv_text(path)
+    missing = [name for name in required if name not in columns]
+    if missing:
+        raise ValueError(f"scores file {str(path)!r} has columns {list(columns)}; it needs "
+                         f"{missing} as well.")
+    if not len(next(iter(columns.values()))):
         raise ValueError(f"scores file {str(path)!r} has a header but no rows; score a "
                          "non-empty file with `memae score`.")
-    missing = [name for name in required if name not in header]
-    if missing:
-        raise ValueError(f"scores file {str(path)!r} has columns {header}; it needs "
-                         f"{missing} as well.")
-    if any(len(r) != len(header) for r in body):
-        raise ValueError(f"scores file {str(path)!r} has rows with a different number of "
-                         "fields than its header.")
-    cells = np.array(body, dtype=str).reshape(len(body), len(header))
-    return {name: cells[:, j] for j, name in enumerate(header)}
+    return columns
 
 
 def column(columns: dict[str, np.ndarray], name: str, dtype: type, source: str) -> np.ndarray:
@@ -92,4 +87,14 @@ def column(columns: dict[str, np.ndarray], name: str, dtype: type, source: str) 
 def read_sidecar(path: str | os.PathLike[str]) -> dict[str, Any]:
     """The JSON sidecar of a scores CSV; empty when there is none."""
     side = sidecar_path(path)
-    return json.loads(side.read_text(encoding="utf-8")) if side.is_file() else {}
+    if not side.is_file():
+        return {}
+    try:
+        meta = json.loads(side.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"scores sidecar {str(side)!r} is not JSON ({error}); score again "
+                         "or delete it.") from error
+    if not isinstance(meta, dict):
+        raise ValueError(f"scores sidecar {str(side)!r} holds {type(meta).__name__}, not a "
+                         "JSON object; score again or delete it.")
+    return meta

@@ -346,3 +346,14 @@ def test_score_video_on_cuda_without_cuda_is_one_line(tmp_path: Path, capsys) ->
     assert main(["score-video", str(tmp_path), "--model", str(tmp_path / "m.safetensors"),
                  "--out", str(tmp_path / "s.csv"), "--device", "cuda"]) == 2
     assert "--device" in _one_line_error(capsys)
+
+
+def test_evaluate_reads_scores_files_like_any_csv(tmp_path: Path, capsys) -> None:
+    scores = tmp_path / "scores.csv"
+    scores.write_text("\ufeffid;score;label\n0;0.1;0\n1;0.9;1\n2;0.2;0\n3;0.8;1\n",
+                      encoding="utf-8")
+    assert main(["evaluate", str(scores)]) == 0
+    assert "roc_auc  1.0000" in capsys.readouterr().out
+    (tmp_path / "scores.json").write_text("{broken")
+    assert main(["report", str(tmp_path), "--scores", str(scores), "--quiet"]) == 2
+    assert "scores sidecar" in _one_line_error(capsys)
