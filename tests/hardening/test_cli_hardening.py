@@ -17,7 +17,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
-from safetensors import SafetensorError
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import save_file
 
 from memae import MemAEDetector, safefile
 from memae.checkpoint import CHECKPOINT_NAME, load_checkpoint
@@ -357,3 +358,24 @@ def test_evaluate_reads_scores_files_like_any_csv(tmp_path: Path, capsys) -> Non
     (tmp_path / "scores.json").write_text("{broken")
     assert main(["report", str(tmp_path), "--scores", str(scores), "--quiet"]) == 2
     assert "scores sidecar" in _one_line_error(capsys)
+
+
+@pytest.mark.parametrize("edit", ["threshold", "input_shape", "score_batch_size"])
+def test_scoring_with_an_edited_model_file_names_the_field(trained_run: Path, table: Path,
+                                                           tmp_path: Path, capsys,
+                                                           edit: str) -> None:
+    with safe_open(str(trained_run / RunDir.MODEL), framework="pt") as f:
+        meta = json.loads(f.metadata()["memae"])
+        tensors = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118
+    if edit == "threshold":
+        meta["threshold"] = float("nan")
+    elif edit == "input_shape":
+        del meta["input_shape"]
+    else:
+        meta["params"]["score_batch_size"] = -1
+    model = tmp_path / "model.safetensors"  # no input.json beside it
+    save_file(tensors, str(model), metadata={"memae": json.dumps(meta)})
+    out = tmp_path / "scores.csv"
+    assert main(["score", str(model), str(table), "--out", str(out), "--quiet"]) == 2
+    assert edit in _one_line_error(capsys)
+    assert not out.exists()

@@ -40,7 +40,8 @@ def handle(args: argparse.Namespace) -> int:
     set_threads(args.threads)
     progress = show_progress(args)
     model_path, run = locate_model(args.model)
-    spec = input_spec(run, model_path)
+    detector = load_model(model_path, device=args.device)  # a detector or an ensemble
+    spec = input_spec(run, detector)
     config = run_config(run)
     out = args.out
     if out is None:
@@ -50,7 +51,6 @@ def handle(args: argparse.Namespace) -> int:
     if len(inputs.X) == 0:
         raise ValueError(f"data {str(args.data)!r} has no rows to score; pass a file with at "
                          "least one sample.")
-    detector = load_model(model_path, device=args.device)  # a detector or an ensemble
     scores = score_batches(detector, inputs.X, progress)
     anomaly = (scores > detector.threshold_).astype(int)
     meta = {"model": str(Path(model_path).resolve()), "data": str(Path(args.data).resolve()),

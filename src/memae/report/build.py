@@ -225,7 +225,8 @@ def build_report(run_dir: str | os.PathLike[str], options: ReportOptions = Repor
     model = load_model(run.model) if run.model.is_file() else None  # detector or ensemble
     threshold = None if model is None else float(model.threshold_)
     if model is not None:
-        sections.append(_training_section(model, read_metadata(run.model)["memae_version"]))
+        version = str(read_metadata(run.model).get("memae_version", "unknown"))
+        sections.append(_training_section(model, version))
     scores_path = options.scores
     if scores_path is None:
         default = run.inside(config.output.scores if config else "scores.csv", "output.scores")
