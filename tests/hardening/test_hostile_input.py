@@ -26,7 +26,7 @@ from safetensors.torch import save_file
 
 from memae import MemAEDetector
 from memae.checkpoint import load_checkpoint
-from memae.data import load_table
+from memae.data import images, load_table
 from memae.data.chunks import read_chunks
 from memae.data.image_guard import open_image
 from memae.data.images import read_image
@@ -403,3 +403,13 @@ def test_16_bit_images_are_scaled_by_their_bit_depth(tmp_path, color: str) -> No
     np.testing.assert_allclose(image[0], pixels / 65535.0, atol=1e-6)
     resized = read_image(path, size=(3, 3))
     assert 0.0 <= resized.min() and resized.max() <= 1.0 and (resized < 1.0).mean() > 0.5
+
+
+def test_image_folders_that_would_not_fit_in_memory_are_refused(tmp_path, monkeypatch) -> None:
+    for i in range(4):
+        Image.fromarray(np.full((16, 16), 60 * i, np.uint8)).save(tmp_path / f"{i}.png")
+    pages = {"SC_PHYS_PAGES": 1, "SC_PAGE_SIZE": 2048}  # a 2 KiB machine
+    monkeypatch.setattr(images.os, "sysconf", pages.__getitem__)
+    with pytest.raises(ValueError, match=r"4 images .* need .* GiB as float32, more than"):
+        images.load_image_folder(tmp_path)
+    assert images.load_image_folder(tmp_path, size=(8, 8)).images.shape == (4, 1, 8, 8)

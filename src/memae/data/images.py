@@ -194,6 +194,8 @@ def load_image_folder(root: str | os.PathLike[str], *, color: str = "gray",
         check_input_size(size, "size")
     entries = list_images(root, classes)
     first = read_image(root / entries[0][0], color=color, size=size, max_pixels=max_pixels)
+    if size is None:
+        check_input_size(first.shape[1:], f"image {entries[0][0]!r} (no size to resize to)")
     _check_memory(len(entries), first.shape, root)
     images = np.empty((len(entries), *first.shape), dtype=np.float32)
     images[0] = first
