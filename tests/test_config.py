@@ -121,7 +121,7 @@ def test_claim_run_removes_a_new_run_that_fails(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError), claim_run(tmp_path / "a" / "run") as run:
         run.config.write_text("detector: {}")
         raise RuntimeError("training failed")
-    assert not (tmp_path / "a" / "run").exists()
+    assert not (tmp_path / "a").exists()  # the parent it made goes too
     kept = tmp_path / "kept"
     kept.mkdir()
     (kept / "notes.txt").write_text("mine")

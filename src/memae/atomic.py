@@ -22,8 +22,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-__all__ = ["atomic_dir", "atomic_path", "check_file_target", "write_json_atomic",
-           "write_text_atomic"]
+__all__ = ["atomic_dir", "atomic_path", "check_file_target", "make_folders", "remove_folders",
+           "write_json_atomic", "write_text_atomic"]
 
 # Errors of the disk rather than of the data: reported against the target.
 _DISK_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS}
@@ -57,7 +57,7 @@ def check_file_target(path: str | os.PathLike[str], what: str) -> Path:
     return path
 
 
-def _make_parents(folder: Path) -> list[Path]:
+def make_folders(folder: Path) -> list[Path]:
     """Create ``folder`` and its missing ancestors; the ones made, deepest first."""
     made = []
     probe = folder
@@ -71,7 +71,8 @@ def _make_parents(folder: Path) -> list[Path]:
     return made
 
 
-def _remove_made(made: list[Path]) -> None:
+def remove_folders(made: list[Path]) -> None:
+    """Remove the folders :func:`make_folders` made, deepest first, while they are empty."""
     for folder in made:
         try:
             folder.rmdir()
@@ -97,7 +98,7 @@ def atomic_path(path: str | os.PathLike[str], what: str = "output") -> Iterator[
     (``"--out"``, ``"model file"``).
     """
     path = check_file_target(path, what)
-    made = _make_parents(path.parent)
+    made = make_folders(path.parent)
     handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
                                     suffix=f".tmp{path.suffix}")
     os.close(handle)
@@ -116,7 +117,7 @@ def atomic_path(path: str | os.PathLike[str], what: str = "output") -> Iterator[
     finally:
         if not done:
             tmp.unlink(missing_ok=True)
-            _remove_made(made)
+            remove_folders(made)
 
 
 def write_text_atomic(path: str | os.PathLike[str], text: str, what: str = "output") -> Path:
@@ -141,7 +142,7 @@ def atomic_dir(path: str | os.PathLike[str], what: str = "output folder") -> Ite
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise ValueError(f"{what} {str(path)!r} is a file, not a folder; choose another path.")
-    made = _make_parents(path.parent)
+    made = make_folders(path.parent)
     work = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
     old: Path | None = None
     try:
@@ -156,7 +157,7 @@ def atomic_dir(path: str | os.PathLike[str], what: str = "output folder") -> Ite
         if old is not None and old.exists() and not path.exists():
             os.replace(old, path)  # put the previous folder back
         shutil.rmtree(work, ignore_errors=True)
-        _remove_made(made)
+        remove_folders(made)
         if isinstance(error, OSError) and error.errno in _DISK_ERRNOS:
             raise _disk_error(error, what, path) from error
         raise

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from memae.atomic import write_json_atomic, write_text_atomic
+from memae.atomic import make_folders, remove_folders, write_json_atomic, write_text_atomic
 
 __all__ = ["RunDir", "claim_run", "locate_model"]
 
@@ -148,7 +148,7 @@ def claim_run(root: str | Path, *, overwrite: bool = False, resume: bool = False
         raise FileNotFoundError(f"run directory {str(run.root)!r} does not exist; "
                                 "--resume takes the --out folder of `memae train`.")
     run.check_new(overwrite or resume)
-    run.root.parent.mkdir(parents=True, exist_ok=True)
+    made = make_folders(run.root.parent)
     try:
         run.root.mkdir()
         created = True
@@ -172,6 +172,7 @@ def claim_run(root: str | Path, *, overwrite: bool = False, resume: bool = False
         except Exception:
             if not resume:
                 _undo_new_run(run, created, previous)
+                remove_folders(made)
             raise
     finally:
         os.close(descriptor)  # releases the lock
