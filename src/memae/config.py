@@ -38,6 +38,7 @@ __all__ = [
 ]
 
 DATA_FORMATS = ("auto", "table", "images")
+COLORS = ("gray", "rgb")
 FIT_ON = ("normal", "all")
 
 # YAML 1.1 (PyYAML) reads 1e-3 as a string: floats need a dot there. This is YAML
@@ -80,7 +81,6 @@ def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
                              "keep one")
         out[key] = value
     return out
-COLORS = ("gray", "rgb")
 
 
 @dataclass

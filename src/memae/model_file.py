@@ -1,8 +1,9 @@
 """Every field of a detector's model file checked against what ``save`` writes.
 
 A model file is data a user may have edited or damaged. :func:`check_detector_file`
-checks the JSON document and the tensors of one detector before anything is
-built from them, so a NaN threshold, a zero ``score_batch_size``, an edited
+checks the JSON document and the tensors of one detector (and
+:func:`check_ensemble_file` those of an ensemble and its members) before
+anything is built from them, so a NaN threshold, a zero ``score_batch_size``, an edited
 ``input_shape``, NaN weights or a zeroed scale are refused on load with the
 file and the field named, instead of failing (or silently predicting) later.
 """
@@ -20,7 +21,8 @@ import torch
 from memae.models import list_models
 from memae.validation import PARAMETER_RULES
 
-__all__ = ["ModelFileError", "check_detector_file", "field_error", "file_error"]
+__all__ = ["ModelFileError", "check_detector_file", "check_ensemble_file", "field_error",
+           "file_error"]
 
 # Sample ranks a detector takes: (d,), (C, H, W), (C, T, H, W).
 SAMPLE_RANKS = (1, 3, 4)
@@ -149,3 +151,47 @@ def check_detector_file(path: Path, meta: Mapping[str, Any],
         if not rule(training.get(name)):
             raise field_error(path, f"{where}training.{name}", training.get(name), expected)
     _check_tensors(path, tensors, shape[0], where)
+
+
+# field -> (rule, what a valid value is), for an ensemble file's own fields.
+ENSEMBLE_RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "n_estimators": (_int(1), "an int >= 1"),
+    "threshold": (_finite, "a finite number"),
+    "members": (lambda v: isinstance(v, list) and v and all(isinstance(m, dict) for m in v),
+                "a non-empty list of member objects"),
+    "input_shape": (lambda v: isinstance(v, list) and all(isinstance(s, int) for s in v),
+                    "a list of ints"),
+}
+
+
+def check_ensemble_file(path: Path, meta: Mapping[str, Any],
+                        tensors: Mapping[str, torch.Tensor], member_prefix: str) -> None:
+    """Every field of an ensemble file, and each member's as :func:`check_detector_file`.
+
+    ``member_prefix`` starts the tensor names of each member (``"estimators."``).
+    """
+    params = meta.get("params")
+    if not isinstance(params, dict):
+        raise field_error(path, "params", params, "a JSON object")
+    values = {**meta, "n_estimators": params.get("n_estimators")}
+    for name, (rule, expected) in ENSEMBLE_RULES.items():
+        if not rule(values.get(name)):
+            raise field_error(path, name, values.get(name), expected)
+    if len(meta["members"]) != params["n_estimators"]:
+        raise field_error(path, "members", f"{len(meta['members'])} members",
+                          f"params.n_estimators = {params['n_estimators']} members")
+    for i, member in enumerate(meta["members"]):
+        prefix = f"{member_prefix}{i}."
+        own = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+        check_detector_file(path, member, own, f"members[{i}].")
+        if member["input_shape"] != meta["input_shape"]:
+            raise field_error(path, "input_shape", meta["input_shape"],
+                              f"members' input shape {member['input_shape']}")
+    for name in ("member_mean", "member_std", "decision_scores"):
+        tensor = tensors.get(f"ensemble.{name}")
+        if tensor is None or not bool(torch.isfinite(tensor).all()):
+            raise field_error(path, f"tensor ensemble.{name}",
+                              None if tensor is None else "non-finite values", "finite numbers")
+    if not bool((tensors["ensemble.member_std"] > 0).all()):
+        raise field_error(path, "tensor ensemble.member_std", "a zero or negative value",
+                          "positive spreads")

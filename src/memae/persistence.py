@@ -9,8 +9,6 @@ the key ``"memae"``. Nothing is ever unpickled, so a file cannot run code.
 from __future__ import annotations
 
 import json
-import math
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +17,12 @@ import torch
 from safetensors import SafetensorError
 
 import memae
-from memae.model_file import ModelFileError, check_detector_file, field_error
+from memae.model_file import (
+    ModelFileError,
+    check_detector_file,
+    check_ensemble_file,
+    field_error,
+)
 from memae.models import create_model
 from memae.safefile import read_all, write_atomic
 
@@ -198,7 +201,7 @@ def load_ensemble(path: str | Path, device: str = "cpu") -> Any:
     resolve_device(device)
     path = Path(path)
     meta, tensors = _open(path, "MemAEEnsemble")
-    _check_ensemble_file(path, meta, tensors)
+    check_ensemble_file(path, meta, tensors, _MEMBER_PREFIX)
     try:
         template = meta["estimator_params"]
         ensemble = MemAEEnsemble(
@@ -222,47 +225,6 @@ def load_ensemble(path: str | Path, device: str = "cpu") -> Any:
     except (KeyError, TypeError, AttributeError, ValueError) as error:
         raise _corrupt(path, error) from error
     return ensemble
-
-
-ENSEMBLE_RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
-    "n_estimators": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1,
-                     "an int >= 1"),
-    "threshold": (lambda v: isinstance(v, int | float) and math.isfinite(v), "a finite number"),
-    "members": (lambda v: isinstance(v, list) and v and all(isinstance(m, dict) for m in v),
-                "a non-empty list of member objects"),
-    "input_shape": (lambda v: isinstance(v, list) and all(isinstance(s, int) for s in v),
-                    "a list of ints"),
-}
-
-
-def _check_ensemble_file(path: Path, meta: dict[str, Any],
-                         tensors: dict[str, torch.Tensor]) -> None:
-    """Every field of an ensemble file, and each member's as :func:`check_detector_file`."""
-    params = meta.get("params")
-    if not isinstance(params, dict):
-        raise field_error(path, "params", params, "a JSON object")
-    values = {**meta, "n_estimators": params.get("n_estimators")}
-    for name, (rule, expected) in ENSEMBLE_RULES.items():
-        if not rule(values.get(name)):
-            raise field_error(path, name, values.get(name), expected)
-    if len(meta["members"]) != params["n_estimators"]:
-        raise field_error(path, "members", f"{len(meta['members'])} members",
-                          f"params.n_estimators = {params['n_estimators']} members")
-    for i, member in enumerate(meta["members"]):
-        prefix = f"{_MEMBER_PREFIX}{i}."
-        own = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
-        check_detector_file(path, member, own, f"members[{i}].")
-        if member["input_shape"] != meta["input_shape"]:
-            raise field_error(path, "input_shape", meta["input_shape"],
-                              f"members' input shape {member['input_shape']}")
-    for name in ("member_mean", "member_std", "decision_scores"):
-        tensor = tensors.get(f"ensemble.{name}")
-        if tensor is None or not bool(torch.isfinite(tensor).all()):
-            raise field_error(path, f"tensor ensemble.{name}",
-                              None if tensor is None else "non-finite values", "finite numbers")
-    if not bool((tensors["ensemble.member_std"] > 0).all()):
-        raise field_error(path, "tensor ensemble.member_std", "a zero or negative value",
-                          "positive spreads")
 
 
 def _rebuild(meta: dict[str, Any], tensors: dict[str, torch.Tensor], device: str,

@@ -24,7 +24,7 @@ from PIL import Image
 from safetensors import safe_open
 from safetensors.torch import save_file
 
-from memae import MemAEDetector
+from memae import MemAEDetector, MemAEEnsemble
 from memae.checkpoint import load_checkpoint
 from memae.data import images, load_table
 from memae.data.chunks import read_chunks
@@ -413,3 +413,23 @@ def test_image_folders_that_would_not_fit_in_memory_are_refused(tmp_path, monkey
     with pytest.raises(ValueError, match=r"4 images .* need .* GiB as float32, more than"):
         images.load_image_folder(tmp_path)
     assert images.load_image_folder(tmp_path, size=(8, 8)).images.shape == (4, 1, 8, 8)
+
+
+@pytest.mark.parametrize("where, value, field", [
+    (("threshold",), float("nan"), "threshold"),
+    (("members",), [], "members"),
+    (("params", "n_estimators"), 3, "members"),
+])
+def test_edited_ensemble_fields_are_refused_naming_the_field(tmp_path, where, value,
+                                                             field) -> None:
+    X = np.random.default_rng(0).normal(size=(40, 3)).astype(np.float32)
+    path = tmp_path / "e.safetensors"
+    MemAEEnsemble(MemAEDetector(**{**FAST, "epochs": 1}), n_estimators=2, max_samples=20,
+                  random_state=0).fit(X).save(path)
+    edited = _rewrite(path.read_bytes(), tmp_path / "edited.safetensors", _set(where, value))
+    with pytest.raises(ModelFileError, match=re.escape(field)):
+        MemAEEnsemble.load(edited)
+    member = _rewrite(path.read_bytes(), tmp_path / "member.safetensors",
+                      _set(("members", 1, "params", "score_batch_size"), 0))
+    with pytest.raises(ModelFileError, match=r"members\[1\]\.params\.score_batch_size"):
+        MemAEEnsemble.load(member)
