@@ -91,8 +91,9 @@ def _check_columns(X: Any) -> None:
     columns, dtypes = getattr(X, "columns", None), getattr(X, "dtypes", None)
     if columns is None or dtypes is None or not hasattr(dtypes, "__iter__"):
         return
+    # numpy-style dtypes only (pandas); other frames' dtypes are left to sklearn.
     bad = [(str(name), str(dtype)) for name, dtype in zip(columns, dtypes, strict=False)
-           if getattr(dtype, "kind", "O") not in "biuf"]
+           if isinstance(getattr(dtype, "kind", None), str) and dtype.kind not in "biuf"]
     if bad:
         shown = ", ".join(f"{name!r} ({dtype})" for name, dtype in bad[:5])
         raise TypeError(f"X has non-numeric columns {shown}; drop them or convert them to "
