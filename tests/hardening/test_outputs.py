@@ -127,7 +127,9 @@ def test_a_failed_score_video_keeps_the_previous_outputs(video: tuple[Path, Path
     out.write_text("previous")
     args = ["score-video", str(folder), "--model", str(model), "--out", str(out)]
     assert main(args + ["--overlay", str(overlay)]) == 2
-    _one_line_error(capsys)
+    err = _one_line_error(capsys)
+    assert {"corrupt frame": "is not a readable image", "one frame": "at least 8 frames",
+            "bad overlay": "--overlay"}[damage] in err
     assert out.read_text() == "previous"
     assert overlay.is_dir() if damage == "bad overlay" else not overlay.exists()
     leftovers = {p.name for p in tmp_path.iterdir()} - {"frames", "scores.csv", "overlay.mp4"}
