@@ -185,8 +185,6 @@ def handle(args: argparse.Namespace) -> int:
         categorical_cols=data.categorical_cols, image_size=data.image_size, color=data.color,
         classes=data.classes, normal_labels=data.normal_labels, progress=progress)
     X, used = fit_rows(inputs, data.fit_on, data.path)
-    if progress:
-        print(used)
     if config.ensemble.n_estimators > 1:
         if launched_by_torchrun():
             raise ValueError("an ensemble (ensemble.n_estimators > 1) trains in one process; "
@@ -194,6 +192,8 @@ def handle(args: argparse.Namespace) -> int:
         ensemble = build_ensemble(config, progress)
         ensemble.rows_per_member(len(X))
         _check_fit(ensemble.estimator, X, data.path)
+        if progress:
+            print(used)
         with claim_run(run.root, overwrite=args.overwrite) as run:
             return _train_ensemble(config, ensemble, X, inputs, spec, run, progress)
     _check_fit(MemAEDetector(**asdict(config.detector)), X, data.path)
@@ -201,6 +201,8 @@ def handle(args: argparse.Namespace) -> int:
     if launched_by_torchrun():
         rank, _, device = init_from_env()
         config.detector.device = str(device)
+    if progress and rank == 0:
+        print(used)
     try:
         if rank != 0:  # rank 0 alone writes the run
             return _train(config, X, inputs, spec, run, resume, rank, progress)
