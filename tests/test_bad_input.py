@@ -124,3 +124,8 @@ def test_a_diverging_loss_stops_training_with_the_fix() -> None:
 
     with pytest.raises(TrainingDivergedError, match="diverged at epoch 1.*lower learning_rate"):
         MemAEDetector(**{**FAST, "epochs": 5, "learning_rate": 1e6}).fit(_X(200))
+
+
+def test_a_model_too_large_for_memory_is_refused_before_allocating() -> None:
+    with pytest.raises(ValueError, match=r"has [\d,]+ parameters, which need about .* GiB"):
+        MemAEDetector(**FAST, memory_size=10**11).fit(_X())

@@ -14,6 +14,7 @@ from sklearn.utils.validation import check_is_fitted, check_random_state
 
 from memae.checkpoint import CheckpointRun
 from memae.distributed import distributed_context, wrap_data_parallel
+from memae.machine import physical_memory
 from memae.memmap_pages import release_rows
 from memae.models import MemAutoEncoder, create_model, model_config
 from memae.models.conv import ConvConfig
@@ -173,6 +174,7 @@ class MemAEDetector(ScoreContract, OutlierMixin, BaseEstimator):
                     f"shape {shape}; use model='auto' or a conv model for images."
                 )
             overrides["in_features"] = shape[0]
+        self._check_model_size(name, overrides)
         model = create_model(name, **overrides)
         probe = torch.zeros((1, *shape))
         try:  # eval mode and no grad: draws no random numbers, changes no state
@@ -184,6 +186,24 @@ class MemAEDetector(ScoreContract, OutlierMixin, BaseEstimator):
                 "images or clips, or fewer / smaller layers in model_params."
             ) from error
         return model
+
+    @staticmethod
+    def _check_model_size(name: str, overrides: dict[str, Any]) -> None:
+        """Refuse a model whose training state cannot fit in memory, before allocating it.
+
+        The model is built on PyTorch's ``meta`` device (shapes, no storage) to
+        count its parameters; training holds about five float32 copies of them
+        (weights, gradients, Adam's two moments, the best epoch's weights).
+        """
+        with torch.device("meta"):
+            count = sum(p.numel() for p in create_model(name, **overrides).parameters())
+        needed, total = 5 * 4 * count, physical_memory()
+        if total is not None and needed > total:
+            raise ValueError(
+                f"model={name!r} with these options has {count:,} parameters, which need "
+                f"about {needed / 2**30:.1f} GiB to train, more than this machine's "
+                f"{total / 2**30:.1f} GiB; use a smaller memory_size or smaller layers "
+                "(model_params).")
 
     def _use_scaling(self, ndim: int) -> bool:
         return ndim == 2 if self.standardize == "auto" else bool(self.standardize)

@@ -166,7 +166,8 @@ BAD_TRAIN_OPTIONS = [(["--epochs", "0"], "epochs"), (["--contamination", "0.7"],
                      (["--set", "detector.model_params.foo=1"], "'foo'"),
                      (["--set", "detector.score_batch_size=0"], "score_batch_size"),
                      (["--batch-size", "-1"], "batch_size"),
-                     (["--learning-rate", "nan"], "learning_rate")]
+                     (["--learning-rate", "nan"], "learning_rate"),
+                     (["--memory-size", str(10**11)], "parameters")]
 BAD_TABLES = {"nan": "a,b\n1,2\nnan,3\n4,5\n", "inf": "a,b\n1,2\ninf,3\n4,5\n",
               "huge": "a,b\n1,2\n1e39,3\n4,5\n", "label only": "label\n0\n1\n0\n",
               "one row": "a,b\n1,2\n"}

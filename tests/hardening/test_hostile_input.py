@@ -408,8 +408,7 @@ def test_16_bit_images_are_scaled_by_their_bit_depth(tmp_path, color: str) -> No
 def test_image_folders_that_would_not_fit_in_memory_are_refused(tmp_path, monkeypatch) -> None:
     for i in range(4):
         Image.fromarray(np.full((16, 16), 60 * i, np.uint8)).save(tmp_path / f"{i}.png")
-    pages = {"SC_PHYS_PAGES": 1, "SC_PAGE_SIZE": 2048}  # a 2 KiB machine
-    monkeypatch.setattr(images.os, "sysconf", pages.__getitem__)
+    monkeypatch.setattr(images, "physical_memory", lambda: 2048)  # a 2 KiB machine
     with pytest.raises(ValueError, match=r"4 images .* need .* GiB as float32, more than"):
         images.load_image_folder(tmp_path)
     assert images.load_image_folder(tmp_path, size=(8, 8)).images.shape == (4, 1, 8, 8)

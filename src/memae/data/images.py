@@ -19,6 +19,8 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 from tqdm.auto import tqdm
 
+from memae.machine import physical_memory
+
 __all__ = ["IMAGE_SUFFIXES", "MAX_INPUT_PIXELS", "MAX_PIXELS", "ImageFolder", "check_input_size",
            "list_images", "load_image_folder", "read_image"]
 
@@ -46,11 +48,8 @@ def check_input_size(size: Sequence[int], what: str) -> None:
 def _check_memory(n: int, sample: tuple[int, ...], root: Path) -> None:
     """Refuse to allocate ``n`` float32 samples that exceed the machine's memory."""
     needed = n * int(np.prod(sample)) * 4
-    try:
-        total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):  # not every platform reports it
-        return
-    if needed > total:
+    total = physical_memory()
+    if total is not None and needed > total:
         raise ValueError(f"{n} images of {str(root)!r} at {sample[1]} x {sample[2]} x "
                          f"{sample[0]} channel(s) need {needed / 2**30:.1f} GiB as float32, "
                          f"more than this machine's {total / 2**30:.1f} GiB; use a smaller "
