@@ -141,3 +141,13 @@ def test_run_files_are_complete_after_training(run: tuple[Path, Path]) -> None:
     assert {RunDir.CONFIG, RunDir.MODEL, RunDir.INPUT, RunDir.HISTORY, RunDir.METRICS,
             RunDir.CHECKPOINTS} <= names
     assert not [n for n in names if n.startswith(".")]
+
+
+def test_score_video_refuses_a_batch_that_cannot_fit(video: tuple[Path, Path], tmp_path: Path,
+                                                     capsys) -> None:
+    model, frames = video
+    out = tmp_path / "scores.csv"
+    assert main(["score-video", str(frames), "--model", str(model), "--out", str(out),
+                 "--batch-size", str(10**12)]) == 2
+    assert "use a smaller --batch-size" in _one_line_error(capsys)
+    assert not out.exists()

@@ -24,6 +24,7 @@ from tqdm.auto import tqdm
 
 from memae.atomic import atomic_path, check_file_target
 from memae.detector import resolve_device
+from memae.machine import physical_memory
 from memae.video.checkpoint import load_video_model
 from memae.video.overlay import OverlayWriter
 from memae.video.score import score_frames
@@ -72,6 +73,14 @@ def handle(args: argparse.Namespace) -> int:
     torch.set_num_threads(args.threads)
     video_model = load_video_model(args.model, device=str(device))
     config = video_model.config
+    # One batch holds batch_size clips of clip_length frames, and their error maps.
+    needed, total = 2 * 4 * args.batch_size * config.span * config.size[0] * config.size[1], \
+        physical_memory()
+    if total is not None and needed > total:
+        raise ValueError(f"--batch-size {args.batch_size} needs about {needed / 2**30:.1f} GiB "
+                         f"for clips of {config.span} frames at {config.size[0]} x "
+                         f"{config.size[1]}, more than this machine's {total / 2**30:.1f} GiB; "
+                         "use a smaller --batch-size.")
     clip = open_clip(args.input)
     transform = FrameTransform(config.size)
     originals: deque[np.ndarray] = deque()  # frames read but not yet scored, for overlays
