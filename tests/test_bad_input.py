@@ -41,6 +41,7 @@ def test_fit_rejects(X, error, match) -> None:
     ("validation_fraction", 1.0), ("target_fpr", 1.5), ("patience", 0),
     ("standardize", "yes"), ("device", "tpu"), ("memory_size", 0),
     ("shrink_threshold", 2.0), ("entropy_weight", -1.0), ("random_state", -3),
+    ("random_state", 2**40), ("score_batch_size", 0),
 ])
 def test_bad_parameters_name_the_parameter_and_value(param: str, value) -> None:
     detector = MemAEDetector(**{**FAST, param: value})
@@ -70,6 +71,22 @@ def test_image_shape_must_match_fit() -> None:
     detector = MemAEDetector(**{**FAST, "epochs": 1}, memory_size=5).fit(X)
     with pytest.raises(ValueError, match=r"sample shape \(1, 10, 10\).*\(1, 8, 8\)"):
         detector.decision_function(np.zeros((2, 1, 10, 10)))
+    with pytest.raises(ValueError, match=r"fitted on images \(n, C, H, W\).*\(1, 8, 8\)"):
+        detector.decision_function(np.zeros((2, 64)))
+
+
+def test_memory_size_one_explains_the_default_shrink_threshold() -> None:
+    with pytest.raises(ValueError, match="memory_size=1 makes the default shrink_threshold"):
+        MemAEDetector(**FAST, memory_size=1).fit(_X())
+    assert MemAEDetector(**FAST, memory_size=1, shrink_threshold=0.0).fit(_X()).threshold_ > 0
+
+
+def test_dataframe_columns_that_are_not_numbers_are_named() -> None:
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame({"a": np.arange(6.0), "when": pd.date_range("2026", periods=6),
+                          "b": np.arange(6)})
+    with pytest.raises(TypeError, match=r"non-numeric columns 'when' \(datetime64"):
+        MemAEDetector(**FAST).fit(frame)
 
 
 def test_scoring_rejects_nan_and_empty(fitted: MemAEDetector) -> None:
@@ -100,3 +117,15 @@ def test_cuda_requested_without_cuda() -> None:
         pytest.skip("CUDA is available here")
     with pytest.raises(ValueError, match="CUDA is not available"):
         MemAEDetector(**{**FAST, "device": "cuda"}).fit(_X())
+
+
+def test_a_diverging_loss_stops_training_with_the_fix() -> None:
+    from memae.training import TrainingDivergedError
+
+    with pytest.raises(TrainingDivergedError, match="diverged at epoch 1.*lower learning_rate"):
+        MemAEDetector(**{**FAST, "epochs": 5, "learning_rate": 1e6}).fit(_X(200))
+
+
+def test_a_model_too_large_for_memory_is_refused_before_allocating() -> None:
+    with pytest.raises(ValueError, match=r"has [\d,]+ parameters, which need about .* GiB"):
+        MemAEDetector(**FAST, memory_size=10**11).fit(_X())

@@ -29,8 +29,14 @@ def test_console_script_is_installed() -> None:
 def test_demo_on_one_digit(capsys, tmp_path) -> None:
     out = tmp_path / "demo.json"
     assert main(["demo", "--digits", "0", "--json", str(out)]) == 0
-    printed = capsys.readouterr().out
+    captured = capsys.readouterr()
+    printed = captured.out
     assert "| 0 |" in printed and "mean ROC-AUC" in printed
+    # Progress goes to stderr and changes no number: a quiet run prints the same.
+    assert "2 fits" in captured.err and "demo: digit 0 normal" in captured.err
+    assert main(["--quiet", "demo", "--digits", "0"]) == 0
+    quiet = capsys.readouterr()
+    assert quiet.err == "" and quiet.out.split("(")[0] == printed.split("(")[0]
     record = json.loads(out.read_text())
     assert set(record["auc"]) == {"AE", "MemAE"}
     assert record["auc"]["MemAE"][0] > 0.95   # digit 0 is easy: a floor, not a formality

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from memae.config import RunConfig, load_config_file, parse_assignment, resolve_config
-from memae.run_dir import RunDir
+from memae.run_dir import RunDir, claim_run
 
 
 def test_precedence_defaults_then_file_then_flags_then_set(tmp_path: Path) -> None:
@@ -108,12 +108,28 @@ def test_run_dir_accepts_names_inside(tmp_path: Path) -> None:
     assert run.inside("a/../scores.csv", "output.scores") == (tmp_path / "run/scores.csv").resolve()
 
 
-def test_run_dir_create_refuses_to_overwrite_a_model(tmp_path: Path) -> None:
-    run = RunDir.create(tmp_path / "run")
-    run.model.write_bytes(b"x")
-    with pytest.raises(ValueError, match="--overwrite"):
-        RunDir.create(tmp_path / "run")
-    assert RunDir.create(tmp_path / "run", overwrite=True).root == run.root
+def test_claim_run_refuses_to_overwrite_a_model(tmp_path: Path) -> None:
+    with claim_run(tmp_path / "run") as run:
+        run.model.write_bytes(b"x")
+    with pytest.raises(ValueError, match="--overwrite"), claim_run(tmp_path / "run"):
+        pass
+    with claim_run(tmp_path / "run", overwrite=True) as again:
+        assert again.root == run.root
+
+
+def test_claim_run_removes_a_new_run_that_fails(tmp_path: Path) -> None:
+    with pytest.raises(RuntimeError), claim_run(tmp_path / "a" / "run") as run:
+        run.config.write_text("detector: {}")
+        raise RuntimeError("training failed")
+    assert not (tmp_path / "a").exists()  # the parent it made goes too
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    (kept / "notes.txt").write_text("mine")
+    with pytest.raises(RuntimeError), claim_run(kept) as run:
+        run.config.write_text("detector: {}")
+        run.checkpoints.mkdir()
+        raise RuntimeError("training failed")
+    assert [p.name for p in kept.iterdir()] == ["notes.txt"]
 
 
 def test_detector_config_mirrors_the_detector_parameters() -> None:

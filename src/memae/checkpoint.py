@@ -59,7 +59,6 @@ def save_checkpoint(path: str | Path, state: TrainState,
                     extra: dict[str, Any] | None = None) -> Path:
     """Write ``state`` (and the JSON-ready ``extra``) to ``path`` atomically."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     tensors = {f"model.{k}": v for k, v in state.model.items()}
     if state.best_model is not None:
         tensors.update({f"best.{k}": v for k, v in state.best_model.items()})
@@ -80,7 +79,7 @@ def save_checkpoint(path: str | Path, state: TrainState,
         "optimizer": optimizer_meta,
         "extra": extra or {},
     }
-    write_atomic(path, tensors, {METADATA_KEY: json.dumps(meta)})
+    write_atomic(path, tensors, {METADATA_KEY: json.dumps(meta)}, "checkpoint")
     return path
 
 

@@ -15,12 +15,16 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from memae.atomic import write_text_atomic
+from memae.data.images import check_input_size
 
 __all__ = [
     "DataConfig",
@@ -35,6 +39,48 @@ __all__ = [
 
 DATA_FORMATS = ("auto", "table", "images")
 COLORS = ("gray", "rgb")
+FIT_ON = ("normal", "all")
+
+# YAML 1.1 (PyYAML) reads 1e-3 as a string: floats need a dot there. This is YAML
+# 1.2's float rule (1e-3, 5E4, .5, -inf, .nan), which is what a user means.
+_FLOAT = re.compile(r"""^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?
+                        |[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$""", re.X)
+
+
+class _ConfigLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` with YAML 1.2 floats that refuses duplicate keys."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r} (the later value would silently "
+                    "win); keep one", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+_ConfigLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:float"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+_ConfigLoader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT,
+                                    list("-+0123456789."))
+
+
+def _yaml(text: str) -> Any:
+    return yaml.load(text, Loader=_ConfigLoader)  # noqa: S506 (a SafeLoader subclass)
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f"duplicate key {key!r} (the later value would silently win); "
+                             "keep one")
+        out[key] = value
+    return out
 
 
 @dataclass
@@ -46,6 +92,12 @@ class DataConfig:
     (anomaly): a table's label value or an image's class folder that is listed
     is normal, anything else anomalous. Without it, a table's labels must
     already be 0/1 and image folders carry no labels.
+
+    ``fit_on`` says which rows train the detector when the data has labels:
+    ``"normal"`` (the default, the paper's protocol: MemAE learns to
+    reconstruct normal data only) or ``"all"`` (every row, anomalies included,
+    for data whose labels are only for evaluation). Unlabelled data always
+    trains on every row.
     """
 
     path: str | None = None
@@ -57,6 +109,7 @@ class DataConfig:
     color: str = "gray"
     classes: list[str] = field(default_factory=list)
     normal_labels: list[str] = field(default_factory=list)
+    fit_on: str = "normal"
 
 
 @dataclass
@@ -133,16 +186,18 @@ class RunConfig:
         return json.loads(json.dumps(asdict(self)))
 
     def save(self, path: str | Path) -> Path:
-        """Write the configuration as YAML."""
-        path = Path(path)
-        path.write_text(yaml.safe_dump(self.to_dict(), sort_keys=False), encoding="utf-8")
-        return path
+        """Write the configuration as YAML (atomically)."""
+        return write_text_atomic(path, yaml.safe_dump(self.to_dict(), sort_keys=False),
+                                 "config file")
 
     def validate(self) -> RunConfig:
         """Check the fields the detector does not check itself; returns ``self``."""
         data = self.data
         if data.format not in DATA_FORMATS:
             raise ValueError(f"data.format must be one of {DATA_FORMATS}, got {data.format!r}.")
+        if data.fit_on not in FIT_ON:
+            raise ValueError(f"data.fit_on (--fit-on) must be one of {FIT_ON}, got "
+                             f"{data.fit_on!r}.")
         if data.color not in COLORS:
             raise ValueError(f"data.color must be one of {COLORS}, got {data.color!r}.")
         size = data.image_size
@@ -153,6 +208,8 @@ class RunConfig:
             raise ValueError(
                 f"data.image_size must be [height, width] with two positive ints, got {size!r}."
             )
+        if size is not None:
+            check_input_size(size, "data.image_size (--image-size)")
         for name in ("ignore_cols", "categorical_cols", "classes", "normal_labels"):
             value = getattr(data, name)
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
@@ -210,20 +267,22 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"config file {str(path)!r} does not exist; check --config.")
-    text = path.read_text(encoding="utf-8")
     suffix = path.suffix.lower()
+    if suffix not in (".json", ".yaml", ".yml"):
+        raise ValueError(f"config file {str(path)!r} must end in .yaml, .yml or .json, "
+                         f"got {suffix!r}.")
     try:
-        if suffix == ".json":
-            values = json.loads(text)
-        elif suffix in (".yaml", ".yml"):
-            values = yaml.safe_load(text)
-        else:
-            raise ValueError(f"config file {str(path)!r} must end in .yaml, .yml or .json, "
-                             f"got {suffix!r}.")
-    except (json.JSONDecodeError, yaml.YAMLError) as error:
-        first = str(error).splitlines()[0]
+        text = path.read_text(encoding="utf-8-sig")  # a leading BOM is dropped
+    except UnicodeDecodeError as error:
+        raise ValueError(f"config file {str(path)!r} is not UTF-8 text (byte "
+                         f"{error.start}: {error.reason}); save it as UTF-8.") from error
+    try:
+        values = (json.loads(text, object_pairs_hook=_unique_pairs) if suffix == ".json"
+                  else _yaml(text))
+    except (ValueError, yaml.YAMLError) as error:
+        detail = " ".join(str(error).split())
         raise ValueError(f"config file {str(path)!r} is not valid {suffix[1:].upper()}: "
-                         f"{first}") from error
+                         f"{detail}") from error
     if values is None:
         return {}
     if not isinstance(values, dict):
@@ -237,7 +296,12 @@ def parse_assignment(text: str) -> dict[str, Any]:
     key, sep, raw = text.partition("=")
     if not sep or not key.strip():
         raise ValueError(f"--set expects KEY=VALUE such as detector.epochs=5, got {text!r}.")
-    value = yaml.safe_load(raw) if raw.strip() else None
+    try:
+        value = _yaml(raw) if raw.strip() else None
+    except yaml.YAMLError as error:
+        detail = " ".join(str(error).split())
+        raise ValueError(f"--set {text!r}: the value is not valid YAML ({detail}); quote "
+                         "text, e.g. --set 'data.label_col=\"class\"'.") from error
     nested: dict[str, Any] = {}
     cursor = nested
     *parents, last = key.strip().split(".")

@@ -9,11 +9,12 @@ from typing import Any
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, OutlierMixin
+from sklearn.base import BaseEstimator, OutlierMixin, clone
 from sklearn.utils.validation import check_is_fitted, check_random_state
 
 from memae.checkpoint import CheckpointRun
 from memae.distributed import distributed_context, wrap_data_parallel
+from memae.machine import physical_memory
 from memae.memmap_pages import release_rows
 from memae.models import MemAutoEncoder, create_model, model_config
 from memae.models.conv import ConvConfig
@@ -152,6 +153,11 @@ class MemAEDetector(ScoreContract, OutlierMixin, BaseEstimator):
             overrides["memory_size"] = self.memory_size
         if self.shrink_threshold is not None:
             overrides["shrink_threshold"] = self.shrink_threshold
+        elif self.memory and self.memory_size == 1:
+            # The default lambda is 1/N: with one item it would zero the only weight.
+            raise ValueError("memory_size=1 makes the default shrink_threshold 1/N = 1.0, "
+                             "which would zero the memory's only weight; use memory_size >= 2 "
+                             "or set shrink_threshold (0 turns hard shrinkage off).")
         config = model_config(name, **overrides)
         if isinstance(config, ConvConfig):
             if len(shape) != config.spatial_dims + 1:
@@ -168,6 +174,7 @@ class MemAEDetector(ScoreContract, OutlierMixin, BaseEstimator):
                     f"shape {shape}; use model='auto' or a conv model for images."
                 )
             overrides["in_features"] = shape[0]
+        self._check_model_size(name, overrides)
         model = create_model(name, **overrides)
         probe = torch.zeros((1, *shape))
         try:  # eval mode and no grad: draws no random numbers, changes no state
@@ -180,6 +187,24 @@ class MemAEDetector(ScoreContract, OutlierMixin, BaseEstimator):
             ) from error
         return model
 
+    @staticmethod
+    def _check_model_size(name: str, overrides: dict[str, Any]) -> None:
+        """Refuse a model whose training state cannot fit in memory, before allocating it.
+
+        The model is built on PyTorch's ``meta`` device (shapes, no storage) to
+        count its parameters; training holds about five float32 copies of them
+        (weights, gradients, Adam's two moments, the best epoch's weights).
+        """
+        with torch.device("meta"):
+            count = sum(p.numel() for p in create_model(name, **overrides).parameters())
+        needed, total = 5 * 4 * count, physical_memory()
+        if total is not None and needed > total:
+            raise ValueError(
+                f"model={name!r} with these options has {count:,} parameters, which need "
+                f"about {needed / 2**30:.1f} GiB to train, more than this machine's "
+                f"{total / 2**30:.1f} GiB; use a smaller memory_size or smaller layers "
+                "(model_params).")
+
     def _use_scaling(self, ndim: int) -> bool:
         return ndim == 2 if self.standardize == "auto" else bool(self.standardize)
 
@@ -191,6 +216,21 @@ class MemAEDetector(ScoreContract, OutlierMixin, BaseEstimator):
         # standardised value is small.
         return (X / self.scale_std_ - self.scale_mean_ / self.scale_std_).astype(
             np.float32, copy=False)
+
+    def check_fit(self, X: Any) -> None:
+        """Raise the error ``fit(X)`` would raise before training, without training.
+
+        Checks the parameters, the device, ``X`` (finite numbers of a supported
+        shape) and that the model can be built for ``X``'s samples, on a clone:
+        this estimator and the global random state are left as they were. The
+        command line calls it before it writes anything.
+        """
+        probe = clone(self)
+        check_params(probe.get_params())
+        X = check_input(probe, X, reset=True)
+        resolve_device(probe.device)
+        with torch.random.fork_rng(devices=[]):
+            probe._build_model(X.shape[1:])
 
     def fit(self, X: Any, y: Any = None, *, checkpoint_dir: str | Path | None = None,
             resume: bool = False) -> MemAEDetector:

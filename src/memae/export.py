@@ -26,6 +26,7 @@ import torch
 from torch import Tensor, nn
 
 import memae
+from memae.atomic import atomic_path
 
 __all__ = ["EXPORTERS", "EnsembleScoringGraph", "ScoringGraph", "check_onnx", "export_onnx",
            "scoring_graph"]
@@ -149,7 +150,6 @@ def export_onnx(detector: Any, path: str | os.PathLike[str], *,
     except ImportError as error:
         raise ImportError("ONNX export needs onnx: pip install 'memae[onnx]'") from error
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     graph = scoring_graph(detector, with_reconstruction)
     example = torch.zeros((2, *detector.input_shape_), dtype=torch.float32)
     outputs = ["score", "reconstruction"] if with_reconstruction else ["score"]
@@ -165,10 +165,11 @@ def export_onnx(detector: Any, path: str | os.PathLike[str], *,
         # The legacy tracer warns about itself and about Python ints in shapes;
         # the batch axis stays dynamic (tested), every other size is fixed by training.
         warnings.simplefilter("ignore")
-        torch.onnx.export(graph, (example,), str(path), **options)
-    proto = onnx.load(str(path))
-    onnx.helper.set_model_props(proto, _metadata(detector, input_spec))
-    onnx.save(proto, str(path))
+        with atomic_path(path, "ONNX file") as tmp:
+            torch.onnx.export(graph, (example,), str(tmp), **options)
+            proto = onnx.load(str(tmp))
+            onnx.helper.set_model_props(proto, _metadata(detector, input_spec))
+            onnx.save(proto, str(tmp))
     return path
 
 

@@ -17,6 +17,12 @@ import torch
 from safetensors import SafetensorError
 
 import memae
+from memae.model_file import (
+    ModelFileError,
+    check_detector_file,
+    check_ensemble_file,
+    field_error,
+)
 from memae.models import create_model
 from memae.safefile import read_all, write_atomic
 
@@ -82,7 +88,6 @@ def _target(path: str | Path, fitted: bool) -> Path:
     if path.is_dir():
         raise ValueError(f"path {str(path)!r} is a directory; give a file name, "
                          "e.g. model.safetensors.")
-    path.parent.mkdir(parents=True, exist_ok=True)
     return path
 
 
@@ -147,8 +152,11 @@ def load_detector(path: str | Path, device: str = "cpu") -> Any:
     resolve_device(device)  # a device error is the caller's, not the file's
     path = Path(path)
     meta, tensors = _open(path, "MemAEDetector")
+    check_detector_file(path, meta, tensors)
     try:
-        return _rebuild(meta, tensors, device)
+        return _rebuild(meta, tensors, device, path)
+    except ModelFileError:
+        raise  # names the file and the field already
     except (KeyError, TypeError, AttributeError, ValueError) as error:
         raise _corrupt(path, error) from error
 
@@ -193,6 +201,7 @@ def load_ensemble(path: str | Path, device: str = "cpu") -> Any:
     resolve_device(device)
     path = Path(path)
     meta, tensors = _open(path, "MemAEEnsemble")
+    check_ensemble_file(path, meta, tensors, _MEMBER_PREFIX)
     try:
         template = meta["estimator_params"]
         ensemble = MemAEEnsemble(
@@ -203,7 +212,7 @@ def load_ensemble(path: str | Path, device: str = "cpu") -> Any:
             prefix = f"{_MEMBER_PREFIX}{i}."
             own = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
             ensemble.samples_.append(own.pop("rows").numpy())
-            ensemble.estimators_.append(_rebuild(member_meta, own, device))
+            ensemble.estimators_.append(_rebuild(member_meta, own, device, path))
         for name in ("member_mean_", "member_std_", "decision_scores_", "oob_scores_"):
             setattr(ensemble, name, tensors[f"ensemble.{name.rstrip('_')}"].numpy())
         ensemble.input_shape_ = tuple(meta["input_shape"])
@@ -211,12 +220,15 @@ def load_ensemble(path: str | Path, device: str = "cpu") -> Any:
         ensemble.threshold_ = meta["threshold"]
         ensemble.fit_seconds_ = meta["fit_seconds"]
         ensemble.labels_ = (ensemble.decision_scores_ > ensemble.threshold_).astype(int)
+    except ModelFileError:
+        raise  # names the file and the field already
     except (KeyError, TypeError, AttributeError, ValueError) as error:
         raise _corrupt(path, error) from error
     return ensemble
 
 
-def _rebuild(meta: dict[str, Any], tensors: dict[str, torch.Tensor], device: str) -> Any:
+def _rebuild(meta: dict[str, Any], tensors: dict[str, torch.Tensor], device: str,
+             path: Path) -> Any:
     from memae.detector import MemAEDetector, resolve_device
     from memae.training import TrainingHistory
 
@@ -230,6 +242,15 @@ def _rebuild(meta: dict[str, Any], tensors: dict[str, torch.Tensor], device: str
         model.load_state_dict(state, strict=True)
     except RuntimeError as error:
         raise ValueError(f"the weights do not fit the stored model config: {error}") from error
+    shape = tuple(meta["input_shape"])
+    try:
+        with torch.no_grad():  # the stored input shape must round-trip through the model
+            given = list(model.eval()(torch.zeros((1, *shape))).reconstruction.shape[1:])
+    except RuntimeError:
+        given = None
+    if given != list(shape):
+        raise field_error(path, "input_shape", list(shape),
+                          f"a sample shape the model reconstructs (it gives {given})")
     detector.device_ = resolve_device(device)
     detector.model_ = model.to(detector.device_).eval()
     detector.model_name_ = meta["model"]["name"]

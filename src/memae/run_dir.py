@@ -20,28 +20,19 @@ config file cannot make a run write outside its directory.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
-import tempfile
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["RunDir", "locate_model", "write_json_atomic"]
+from memae.atomic import make_folders, remove_folders, write_json_atomic, write_text_atomic
 
-
-def write_json_atomic(path: Path, data: Any) -> Path:
-    """Write ``data`` as indented JSON through a temporary file and a rename."""
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            json.dump(data, out, indent=2)
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; these are shareable records
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
+__all__ = ["RunDir", "claim_run", "locate_model"]
 
 
 @dataclass(frozen=True)
@@ -101,18 +92,19 @@ class RunDir:
                              f"{str(self.root)!r}; use a name inside it such as 'report'.")
         return target
 
-    @classmethod
-    def create(cls, root: str | Path, overwrite: bool = False) -> RunDir:
-        """Make the directory for a new run; an existing run needs ``overwrite``."""
-        run = cls(Path(root))
-        if run.root.exists() and not run.root.is_dir():
-            raise NotADirectoryError(f"run directory {str(run.root)!r} is a file; "
+    RUN_FILES = (CONFIG, MODEL, CHECKPOINTS)
+
+    def check_new(self, overwrite: bool) -> None:
+        """Refuse a path that is a file, or that holds a run, unless ``overwrite``."""
+        if self.root.exists() and not self.root.is_dir():
+            raise NotADirectoryError(f"run directory {str(self.root)!r} is a file; "
                                      "choose another --out.")
-        if run.model.exists() and not overwrite:
-            raise ValueError(f"run directory {str(run.root)!r} already holds a model; pass "
-                             "--overwrite to replace it or choose another --out.")
-        run.root.mkdir(parents=True, exist_ok=True)
-        return run
+        held = [name for name in self.RUN_FILES if (self.root / name).exists()]
+        if held and not overwrite:
+            raise ValueError(
+                f"run directory {str(self.root)!r} already holds a run ({', '.join(held)}); "
+                "pass --overwrite to replace it, --resume to continue an interrupted one, "
+                "or choose another --out.")
 
     @classmethod
     def open(cls, root: str | Path) -> RunDir:
@@ -136,6 +128,65 @@ class RunDir:
         if not path.is_file():
             raise FileNotFoundError(f"{str(path)!r} is missing from the run directory.")
         return json.loads(path.read_text(encoding="utf-8"))
+
+
+@contextmanager
+def claim_run(root: str | Path, *, overwrite: bool = False, resume: bool = False
+              ) -> Iterator[RunDir]:
+    """Hold the run directory ``root`` for one training run.
+
+    The directory is created if needed and locked (``flock``) for the whole
+    block, so a second ``memae train`` into it is refused while this one runs
+    and two runs can never both write it. A new run (not ``resume``) that ends
+    in an exception leaves nothing behind: the directory is removed if this
+    call created it, else the files the run wrote are removed (a replaced
+    ``config.yaml`` is put back). An interrupted run (Ctrl-C, a kill) keeps its
+    ``config.yaml`` and checkpoint for ``--resume``.
+    """
+    run = RunDir(Path(root))
+    if resume and not run.root.is_dir():
+        raise FileNotFoundError(f"run directory {str(run.root)!r} does not exist; "
+                                "--resume takes the --out folder of `memae train`.")
+    run.check_new(overwrite or resume)
+    made = make_folders(run.root.parent)
+    try:
+        run.root.mkdir()
+        created = True
+    except FileExistsError:
+        created = False
+    descriptor = os.open(run.root, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ValueError(f"run directory {str(run.root)!r} is in use by another "
+                             "`memae train`; wait for it to finish or choose another "
+                             "--out.") from None
+        if not run.root.is_dir() or os.stat(run.root).st_ino != os.fstat(descriptor).st_ino:
+            raise ValueError(f"run directory {str(run.root)!r} was removed or replaced by "
+                             "another process; run the command again.")
+        run.check_new(overwrite or resume)  # another run may have finished meanwhile
+        previous = run.config.read_bytes() if run.config.is_file() and not resume else None
+        try:
+            yield run
+        except Exception:
+            if not resume:
+                _undo_new_run(run, created, previous)
+                remove_folders(made)
+            raise
+    finally:
+        os.close(descriptor)  # releases the lock
+
+
+def _undo_new_run(run: RunDir, created: bool, previous_config: bytes | None) -> None:
+    if created:
+        shutil.rmtree(run.root, ignore_errors=True)
+        return
+    shutil.rmtree(run.checkpoints, ignore_errors=True)
+    if previous_config is None:
+        run.config.unlink(missing_ok=True)
+    else:
+        write_text_atomic(run.config, previous_config.decode("utf-8"), "config file")
 
 
 def locate_model(model: str | Path) -> tuple[Path, RunDir]:

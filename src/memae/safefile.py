@@ -7,33 +7,30 @@ unpickled, so a file cannot run code.
 
 from __future__ import annotations
 
-import os
-import tempfile
+import errno
 from pathlib import Path
 
 import torch
-from safetensors import safe_open
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
+from memae.atomic import atomic_path
 
-def write_atomic(path: Path, tensors: dict[str, torch.Tensor], metadata: dict[str, str]) -> Path:
-    """Write ``tensors`` + ``metadata`` to ``path`` through a temporary file and a rename.
 
-    A reader never sees a half-written file, and a failed write leaves any
-    previous file untouched and no temporary file behind. The file gets the
-    permissions a plain ``open()`` would give (``mkstemp``'s are 0600).
+def write_atomic(path: Path, tensors: dict[str, torch.Tensor], metadata: dict[str, str],
+                 what: str = "model file") -> Path:
+    """Write ``tensors`` + ``metadata`` to ``path`` through :func:`memae.atomic.atomic_path`.
+
+    A reader never sees a half-written file, and a failed write (a full disk
+    included, which safetensors reports as its own error) leaves any previous
+    file untouched and no temporary file behind.
     """
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(handle)
-    umask = os.umask(0)
-    os.umask(umask)
-    try:
-        save_file(tensors, tmp, metadata=metadata)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_path(path, what) as tmp:
+        try:
+            save_file(tensors, str(tmp), metadata=metadata)
+        except SafetensorError as error:
+            full = "os error 28" in str(error)  # ENOSPC, as the Rust side reports it
+            raise OSError(errno.ENOSPC if full else errno.EIO, str(error)) from error
     return path
 
 

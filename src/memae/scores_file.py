@@ -12,14 +12,14 @@ from __future__ import annotations
 import csv
 import json
 import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from memae.run_dir import write_json_atomic
+from memae.atomic import atomic_path, check_file_target, write_json_atomic
+from memae.data.csvfile import read_csv_text
 
 __all__ = ["column", "read_scores", "read_sidecar", "sidecar_path", "write_scores"]
 
@@ -34,24 +34,18 @@ def write_scores(path: str | os.PathLike[str], ids: Sequence[str], scores: np.nd
                  meta: dict[str, Any] | None = None) -> Path:
     """Write the scores CSV (and ``meta`` to the JSON sidecar when given)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    header = ["id", "score", "anomaly"] + ([] if labels is None else ["label"])
-    # Through a temporary file and a rename: a crash mid-write leaves no partial CSV.
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", newline="", encoding="utf-8") as out:
-            writer = csv.writer(out)
-            writer.writerow(header)
-            for i, (name, score, flag) in enumerate(zip(ids, scores, anomaly, strict=True)):
-                row = [name, repr(float(score)), int(flag)]
-                writer.writerow(row if labels is None else [*row, int(labels[i])])
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; scores are shareable records
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     if meta is not None:
-        write_json_atomic(sidecar_path(path), meta)
+        check_file_target(sidecar_path(path), "scores sidecar")
+    header = ["id", "score", "anomaly"] + ([] if labels is None else ["label"])
+    with atomic_path(path, "scores file") as tmp, tmp.open("w", newline="",
+                                                           encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(header)
+        for i, (name, score, flag) in enumerate(zip(ids, scores, anomaly, strict=True)):
+            row = [name, repr(float(score)), int(flag)]
+            writer.writerow(row if labels is None else [*row, int(labels[i])])
+    if meta is not None:
+        write_json_atomic(sidecar_path(path), meta, "scores sidecar")
     return path
 
 
@@ -65,20 +59,17 @@ def read_scores(path: str | os.PathLike[str], required: Sequence[str] = ("score"
     if not path.is_file():
         raise FileNotFoundError(f"scores file {str(path)!r} does not exist; write one with "
                                 "`memae score`.")
-    with path.open(newline="", encoding="utf-8") as handle:
-        rows = list(csv.reader(handle))
-    if not rows:
+    if path.stat().st_size == 0:
         raise ValueError(f"scores file {str(path)!r} is empty; it needs a header row.")
-    header, body = rows[0], [r for r in rows[1:] if r]
-    missing = [name for name in required if name not in header]
+    columns = read_csv_text(path)
+    missing = [name for name in required if name not in columns]
     if missing:
-        raise ValueError(f"scores file {str(path)!r} has columns {header}; it needs "
+        raise ValueError(f"scores file {str(path)!r} has columns {list(columns)}; it needs "
                          f"{missing} as well.")
-    if any(len(r) != len(header) for r in body):
-        raise ValueError(f"scores file {str(path)!r} has rows with a different number of "
-                         "fields than its header.")
-    cells = np.array(body, dtype=str).reshape(len(body), len(header))
-    return {name: cells[:, j] for j, name in enumerate(header)}
+    if not len(next(iter(columns.values()))):
+        raise ValueError(f"scores file {str(path)!r} has a header but no rows; score a "
+                         "non-empty file with `memae score`.")
+    return columns
 
 
 def column(columns: dict[str, np.ndarray], name: str, dtype: type, source: str) -> np.ndarray:
@@ -96,4 +87,14 @@ def column(columns: dict[str, np.ndarray], name: str, dtype: type, source: str) 
 def read_sidecar(path: str | os.PathLike[str]) -> dict[str, Any]:
     """The JSON sidecar of a scores CSV; empty when there is none."""
     side = sidecar_path(path)
-    return json.loads(side.read_text(encoding="utf-8")) if side.is_file() else {}
+    if not side.is_file():
+        return {}
+    try:
+        meta = json.loads(side.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"scores sidecar {str(side)!r} is not JSON ({error}); score again "
+                         "or delete it.") from error
+    if not isinstance(meta, dict):
+        raise ValueError(f"scores sidecar {str(side)!r} holds {type(meta).__name__}, not a "
+                         "JSON object; score again or delete it.")
+    return meta

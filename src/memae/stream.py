@@ -10,18 +10,18 @@ leaves a partial output file.
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 from tqdm.auto import tqdm
 
+from memae.atomic import atomic_path, check_file_target
 from memae.data.chunks import DEFAULT_CHUNK_ROWS, read_chunks
 
 logger = logging.getLogger(__name__)
@@ -41,13 +41,14 @@ class ScoringSummary:
         return self.n_rows / self.seconds if self.seconds > 0 else float("inf")
 
 
-def _write_npy(raw: Path, n_rows: int, out: Path) -> None:
+def _write_npy(raw: IO[bytes], n_rows: int, out: Path) -> None:
     """``raw`` float64 scores -> an NPY file at ``out`` (header + the same bytes)."""
     header = {"descr": np.lib.format.dtype_to_descr(np.dtype("<f8")),
               "fortran_order": False, "shape": (n_rows,)}
-    with out.open("wb") as target, raw.open("rb") as source:
+    raw.seek(0)
+    with out.open("wb") as target:
         np.lib.format.write_array_header_1_0(target, header)
-        shutil.copyfileobj(source, target, length=1 << 20)
+        shutil.copyfileobj(raw, target, length=1 << 20)
 
 
 def score_file(detector: Any, path: str | Path, output: str | Path, *,
@@ -80,40 +81,32 @@ def score_file(detector: Any, path: str | Path, output: str | Path, *,
     if output.suffix.lower() not in OUTPUT_SUFFIXES:
         raise ValueError(f"output must end in {' or '.join(OUTPUT_SUFFIXES)}, got "
                          f"{str(output)!r}.")
-    if output.is_dir():
-        raise ValueError(f"output {str(output)!r} is a directory; give a file name.")
+    check_file_target(output, "output")
     started = time.perf_counter()
     table = read_chunks(path, chunk_rows, columns)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(dir=output.parent, prefix=f".{output.name}."))
-    raw, final = work / "scores.raw", work / output.name
+    csv_out = output.suffix.lower() == ".csv"
     n_rows = 0
-    try:
-        with raw.open("wb") as sink, tqdm(total=table.n_rows, unit="row", disable=not verbose,
-                                          desc="scoring") as bar:
-            if output.suffix.lower() == ".csv":
-                sink.write(b"score\n")
-            for chunk in table.chunks:
-                try:
-                    scores = detector.decision_function(chunk)
-                except (ValueError, TypeError) as error:
-                    raise type(error)(f"{str(table.path)!r} rows {n_rows}-"
-                                      f"{n_rows + len(chunk) - 1}: {error}") from error
-                if output.suffix.lower() == ".csv":
-                    np.savetxt(sink, scores, fmt="%.17g")
-                else:
-                    sink.write(np.ascontiguousarray(scores, dtype="<f8").tobytes())
-                n_rows += len(chunk)
-                bar.update(len(chunk))
+    with atomic_path(output, "output") as final, \
+            (final.open("wb") if csv_out else tempfile.TemporaryFile(dir=final.parent)) as sink, \
+            tqdm(total=table.n_rows, unit="row", disable=not verbose, desc="scoring") as bar:
+        if csv_out:
+            sink.write(b"score\n")
+        for chunk in table.chunks:
+            try:
+                scores = detector.decision_function(chunk)
+            except (ValueError, TypeError) as error:
+                raise type(error)(f"{str(table.path)!r} rows {n_rows}-"
+                                  f"{n_rows + len(chunk) - 1}: {error}") from error
+            if csv_out:
+                np.savetxt(sink, scores, fmt="%.17g")
+            else:
+                sink.write(np.ascontiguousarray(scores, dtype="<f8").tobytes())
+            n_rows += len(chunk)
+            bar.update(len(chunk))
         if n_rows == 0:
             raise ValueError(f"{str(table.path)!r} has no rows to score.")
-        if output.suffix.lower() == ".csv":
-            raw.rename(final)
-        else:
-            _write_npy(raw, n_rows, final)
-        os.replace(final, output)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if not csv_out:
+            _write_npy(sink, n_rows, final)
     summary = ScoringSummary(n_rows, time.perf_counter() - started, output)
     logger.info("scored %d rows in %.1f s (%.0f rows/s)", n_rows, summary.seconds,
                 summary.rows_per_second)

@@ -77,8 +77,23 @@ def mean_reconstruction_loss(model: MemAutoEncoder, X: np.ndarray, batch_size: i
     return total / count
 
 
+# An epoch loss this many times the error of reconstructing every input as 0 (the
+# mean square of the data) is divergence: any model that learns does better than that.
+DIVERGENCE_FACTOR = 1000.0
+
+
+def mean_square(X: np.ndarray, chunk_rows: int = 65_536) -> float:
+    """Mean of ``X ** 2`` in float64, a chunk of rows at a time (no full-size copy)."""
+    total = sum(float(np.square(X[i:i + chunk_rows], dtype=np.float64).sum())
+                for i in range(0, len(X), chunk_rows))
+    return total / X.size if X.size else 0.0
+
+
 class TrainingDivergedError(ValueError, FloatingPointError):
-    """The loss became NaN or infinite; a ``ValueError`` so callers treat it as bad input."""
+    """The loss became NaN, infinite or ``DIVERGENCE_FACTOR`` times the data's mean square.
+
+    A ``ValueError`` so callers treat it as a bad setting.
+    """
 
 
 @dataclass
@@ -185,6 +200,7 @@ def train(model: nn.Module, X_train: np.ndarray, X_val: np.ndarray | None, *,
                           generator.get_state(), torch.get_rng_state(), best_state,
                           best_val, since_best, history, finished)
 
+    zero_error = mean_square(X_train) or 1.0
     bar = tqdm(range(start, epochs), desc="training", unit="epoch", disable=not verbose,
                leave=False, initial=start, total=epochs)
     for epoch in bar:
@@ -208,9 +224,11 @@ def train(model: nn.Module, X_train: np.ndarray, X_val: np.ndarray | None, *,
         loss_sum, mse_sum, seen = _global_sums([loss_sum, mse_sum, seen], world_size)
         history.train_loss.append(loss_sum / seen)
         history.train_mse.append(mse_sum / seen)
-        if not math.isfinite(history.train_loss[-1]):
+        loss = history.train_loss[-1]
+        if not math.isfinite(loss) or loss > DIVERGENCE_FACTOR * zero_error:
             raise TrainingDivergedError(
-                f"training diverged at epoch {epoch + 1} (loss {history.train_loss[-1]}); "
+                f"training diverged at epoch {epoch + 1} (loss {loss:.4g}, "
+                f"{loss / zero_error:.3g} times that of reconstructing every input as 0); "
                 "lower learning_rate or standardise the data (standardize=True)."
             )
         stop = False
@@ -234,6 +252,10 @@ def train(model: nn.Module, X_train: np.ndarray, X_val: np.ndarray | None, *,
             on_epoch_end(snapshot(epoch + 1))
         if stop:
             break
+    if len(history.train_loss) > 1 and history.train_loss[-1] > history.train_loss[0]:
+        logger.warning("the training loss grew from %.4g (epoch 1) to %.4g (epoch %d): the "
+                       "model did not learn; lower learning_rate.", history.train_loss[0],
+                       history.train_loss[-1], len(history.train_loss))
     if best_state is not None:
         module.load_state_dict(best_state)
     module.eval()

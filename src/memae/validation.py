@@ -50,8 +50,9 @@ PARAMETER_RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "contamination": (_real(0, 0.5, low_open=True), "a float in (0, 0.5]"),
     "target_fpr": (_none_or(_real(0, 1, low_open=True, high_open=True)),
                    "None or a float in (0, 1)"),
-    "random_state": (lambda v: v is None or _int(0)(v) or isinstance(v, np.random.RandomState),
-                     "None, an int >= 0 or a numpy RandomState"),
+    "random_state": (lambda v: v is None or (_int(0)(v) and v < 2**32)
+                     or isinstance(v, np.random.RandomState),
+                     "None, an int in [0, 2**32 - 1] or a numpy RandomState"),
     "device": (lambda v: isinstance(v, str) and (v in ("auto", "cpu") or v.startswith("cuda")
                                                  or v == "mps"),
                "'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'"),
@@ -71,6 +72,10 @@ def _fix_for(message: str) -> str:
     if "NaN" in message or "infinity" in message or "too large" in message:
         return ("Remove or impute non-finite values (e.g. sklearn.impute.SimpleImputer) "
                 "before passing X.")
+    if "0 feature" in message:
+        return "Keep at least one feature column (the label and ignored columns are not features)."
+    if "Expected 2D array" in message:
+        return "Reshape a single feature with X.reshape(-1, 1), a single sample with X[None]."
     if "sample" in message:
         return "Pass at least 2 samples to fit and at least 1 to score."
     if "features, but" in message or "feature names" in message:
@@ -78,9 +83,35 @@ def _fix_for(message: str) -> str:
     if "convert" in message or "argument must be" in message or "Complex" in message:
         return ("X must be real numbers; one-hot encode categorical columns "
                 "(e.g. sklearn.preprocessing.OneHotEncoder) first.")
-    if "Expected 2D array" in message:
-        return "Reshape a single feature with X.reshape(-1, 1), a single sample with X[None]."
     return ""
+
+
+def _check_columns(X: Any) -> None:
+    """Name the non-numeric columns of a DataFrame (numpy would only say no dtype fits)."""
+    columns, dtypes = getattr(X, "columns", None), getattr(X, "dtypes", None)
+    if columns is None or dtypes is None or not hasattr(dtypes, "__iter__"):
+        return
+    # numpy-style dtypes only (pandas); other frames' dtypes are left to sklearn.
+    bad = [(str(name), str(dtype)) for name, dtype in zip(columns, dtypes, strict=False)
+           if isinstance(getattr(dtype, "kind", None), str) and dtype.kind not in "biuf"]
+    if bad:
+        shown = ", ".join(f"{name!r} ({dtype})" for name, dtype in bad[:5])
+        raise TypeError(f"X has non-numeric columns {shown}; drop them or convert them to "
+                        "numbers first (datetimes e.g. to seconds, categories with "
+                        "sklearn.preprocessing.OneHotEncoder).")
+
+
+def _check_rank(estimator: Any, X: Any) -> None:
+    """Refuse samples of another rank than in fit before sklearn counts 'features'."""
+    fitted = getattr(estimator, "input_shape_", None)
+    ndim = getattr(X, "ndim", None)
+    if fitted is None or ndim is None or ndim < 2 or ndim - 1 == len(fitted):
+        return  # sklearn's own message for 1-D input says how to reshape it
+    kind = {1: "tables (n, n_features)", 3: "images (n, C, H, W)",
+            4: "clips (n, C, T, H, W)"}.get(len(fitted), f"{len(fitted) + 1}-D arrays")
+    raise ValueError(f"X has shape {tuple(X.shape)}, but {type(estimator).__name__} was "
+                     f"fitted on {kind} with samples of shape {tuple(fitted)}. Pass data of "
+                     "the same kind and shape as in fit.")
 
 
 def check_input(estimator: Any, X: Any, *, reset: bool) -> np.ndarray:
@@ -91,12 +122,18 @@ def check_input(estimator: Any, X: Any, *, reset: bool) -> np.ndarray:
     """
     if X is None:
         raise TypeError("X must be an array-like of numbers, got None.")
+    _check_columns(X)
+    if not reset:
+        _check_rank(estimator, X)
     try:
         array = validate_data(estimator, X, reset=reset, dtype=np.float32, allow_nd=True,
                               ensure_min_samples=2 if reset else 1, ensure_all_finite=True)
     except (ValueError, TypeError) as error:
+        message = " ".join(str(error).split()) or repr(error)
+        if "NaN" in message or "infinity" in message:  # drop sklearn's page on imputers
+            message = str(error).strip().splitlines()[0]
         fix = _fix_for(str(error))
-        raise type(error)(f"X: {error} {fix}".rstrip()) from error
+        raise type(error)(f"X: {message} {fix}".rstrip()) from error
     if array.ndim not in SUPPORTED_NDIM:
         kinds = "; ".join(f"{k}-D {v}" for k, v in SUPPORTED_NDIM.items())
         hint = " For grayscale images add a channel: X[:, None]." if array.ndim == 3 else ""

@@ -176,3 +176,31 @@ def test_score_takes_an_ensemble_file(run: Path, tables: tuple[Path, Path],
     columns = read_scores(out, required=("id", "score", "anomaly"))
     np.testing.assert_allclose(columns["score"].astype(float),
                                ensemble.decision_function(test.X), rtol=1e-12)
+
+
+@pytest.mark.parametrize("fit_on", [None, "normal", "all"])
+def test_fit_on_chooses_the_training_rows_and_says_which(tables: tuple[Path, Path],
+                                                         tmp_path: Path, capsys,
+                                                         fit_on: str | None) -> None:
+    labelled = tables[1]  # normal and anomalous rows
+    labels = read_scores(labelled, required=("label",))["label"]
+    n_normal = int((labels == "normal").sum())
+    args = ["train", "--data", str(labelled), "--out", str(tmp_path / "run"), "--ignore-cols",
+            "id", "--label-col", "label", "--normal-labels", "normal", "--epochs", "2"]
+    assert main(args + ([] if fit_on is None else ["--fit-on", fit_on])) == 0
+    out = capsys.readouterr().out
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    rows = len(labels) if fit_on == "all" else n_normal
+    assert 0 < n_normal < len(labels)
+    assert metrics["n_train"] + metrics["n_val"] == rows
+    assert f"training on {'all' if fit_on == 'all' else 'the'} {rows}" in out
+    assert metrics["in_sample"]["n"] == len(labels)  # every row is evaluated either way
+
+
+def test_fit_on_normal_without_normal_rows_is_refused(tables: tuple[Path, Path],
+                                                      tmp_path: Path, capsys) -> None:
+    assert main(["train", "--data", str(tables[1]), "--out", str(tmp_path / "run"),
+                 "--ignore-cols", "id", "--label-col", "label", "--normal-labels", "nobody",
+                 "--epochs", "1"]) == 2
+    assert "--fit-on all" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()

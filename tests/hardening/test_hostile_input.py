@@ -7,24 +7,34 @@ deep inside torch or numpy, a hang, or code run from a data or model file.
 from __future__ import annotations
 
 import io
+import json
 import pickle
+import re
 import struct
 import zlib
 from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from PIL import Image
+from safetensors import safe_open
+from safetensors.torch import save_file
 
-from memae import MemAEDetector
+from memae import MemAEDetector, MemAEEnsemble
 from memae.checkpoint import load_checkpoint
-from memae.data import load_table
+from memae.data import images, load_table
+from memae.data.chunks import read_chunks
 from memae.data.image_guard import open_image
+from memae.data.images import read_image
+from memae.model_file import ModelFileError
+from memae.video.checkpoint import load_video_model
 from memae.video.transforms import FrameTransform, load_frame
 from tests.conftest import FAST
+from tests.video.conftest import tiny_video_model
 
 CLEAR = (ValueError, TypeError)
 QUICK = settings(max_examples=25, deadline=None,
@@ -252,3 +262,173 @@ def test_a_single_trailing_sample_joins_the_only_other_batch() -> None:
     X = np.random.default_rng(0).normal(size=(10, 2)).astype(np.float32)
     detector = MemAEDetector(**{**FAST, "epochs": 1, "batch_size": 8}, memory_size=4).fit(X)
     assert detector.n_train_ == 9 and np.isfinite(detector.decision_scores_).all()
+
+
+def _rewrite(source: bytes, path: Path, edit_meta=None, edit_tensors=None,
+             key: str = "memae") -> Path:
+    """A copy of a model file with its JSON document and/or tensors edited."""
+    original = path.with_suffix(".orig")
+    original.write_bytes(source)
+    with safe_open(str(original), framework="pt") as f:
+        header = f.metadata()
+        tensors = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118
+    meta = json.loads(header[key])
+    if edit_meta is not None:
+        edit_meta(meta)
+    if edit_tensors is not None:
+        edit_tensors(tensors)
+    save_file(tensors, str(path), metadata={key: json.dumps(meta)})
+    return path
+
+
+def _set(where: tuple[str, ...], value):
+    def edit(meta: dict) -> None:
+        for key in where[:-1]:
+            meta = meta[key]
+        meta[where[-1]] = value
+    return edit
+
+
+# (field path, edited value): each must be refused on load with the field named.
+FIELD_EDITS = [(("threshold",), float("nan")), (("threshold",), "high"),
+               (("params", "score_batch_size"), 0), (("params", "score_batch_size"), -1),
+               (("params", "contamination"), 2.0), (("params", "colour"), 1),
+               (("input_shape",), [5]), (("input_shape",), [2, 2]), (("input_shape",), 4),
+               (("n_features_in",), 7), (("training",), None), (("training", "n_train"), "x"),
+               (("training", "train_loss"), [float("inf")]), (("model", "name"), "vae"),
+               (("model",), 3), (("model", "config"), None)]
+
+
+@QUICK
+@given(edit=st.sampled_from(FIELD_EDITS))
+def test_edited_model_fields_are_refused_naming_the_field(model_bytes, tmp_path,
+                                                           edit) -> None:
+    where, value = edit
+    path = _rewrite(model_bytes, tmp_path / "m.safetensors", _set(where, value))
+    with pytest.raises(ModelFileError, match=re.escape(str(path))) as caught:
+        MemAEDetector.load(path)
+    assert ".".join(where) in str(caught.value) or "params" in str(caught.value)
+
+
+@pytest.mark.parametrize("name, damage", [
+    ("model.encoder.0.weight", lambda t: t.fill_(float("nan"))),
+    ("scale.std", lambda t: t.zero_()),
+    ("scale.mean", lambda t: t.fill_(float("inf"))),
+    ("train.decision_scores", lambda t: t.fill_(float("nan"))),
+])
+def test_edited_model_tensors_are_refused_naming_the_tensor(model_bytes, tmp_path, name,
+                                                            damage) -> None:
+    path = _rewrite(model_bytes, tmp_path / "m.safetensors",
+                    edit_tensors=lambda tensors: damage(tensors[name]))
+    with pytest.raises(ModelFileError, match=re.escape(name)):
+        MemAEDetector.load(path)
+
+
+@pytest.fixture(scope="module")
+def video_model_bytes(tmp_path_factory) -> bytes:
+    model, _ = tiny_video_model(tmp_path_factory.mktemp("video"), size=(32, 32), n_frames=12,
+                                seed=1, file_name="v.safetensors")
+    return model.read_bytes()
+
+
+@pytest.mark.parametrize("edit, field", [
+    (lambda m: m.pop("config"), "config"), (_set(("training",), None), "training"),
+    (_set(("config", "size"), 5), "config"), (_set(("config", "size"), [100000, 100000]),
+                                              "4096 x 4096"),
+    (_set(("training", "map_scale"), -1), "training.map_scale"),
+    (_set(("config", "model_params", "foo"), 1), "config"),
+])
+def test_edited_video_model_files_are_refused_naming_the_field(video_model_bytes, tmp_path,
+                                                               edit, field) -> None:
+    path = _rewrite(video_model_bytes, tmp_path / "v.safetensors", edit, key="memae_video")
+    with pytest.raises(ValueError, match=re.escape(field)) as caught:
+        load_video_model(path)
+    assert str(path) in str(caught.value)
+
+
+def test_video_model_with_broken_json_is_refused(tmp_path) -> None:
+    path = tmp_path / "v.safetensors"
+    save_file({"w": torch.zeros(1)}, str(path), metadata={"memae_video": "{not json"})
+    with pytest.raises(ModelFileError, match="not JSON"):
+        load_video_model(path)
+
+
+@QUICK
+@given(X=hnp.arrays(np.float64, hnp.array_shapes(min_dims=2, max_dims=2, min_side=1,
+                                                 max_side=5),
+                    elements=st.floats(-1e6, 1e6, allow_nan=False)),
+       delimiter=st.sampled_from(list(",;\t|")), bom=st.booleans(), quote=st.booleans())
+def test_csv_dialects_read_the_same_table(tmp_path, X, delimiter, bom, quote) -> None:
+    names = [f"col {j}" if quote else f"c{j}" for j in range(X.shape[1])]
+    cell = (lambda v: f'"{v!r}"') if quote else repr
+    lines = [delimiter.join(f'"{n}"' if quote else n for n in names)]
+    lines += [delimiter.join(cell(float(v)) for v in row) for row in X]
+    path = tmp_path / "t.csv"
+    path.write_text(("\ufeff" if bom else "") + "\n".join(lines) + "\n", encoding="utf-8")
+    table = load_table(path)
+    assert table.feature_names == tuple(names)
+    np.testing.assert_array_equal(table.X, X)
+    streamed = np.concatenate(list(read_chunks(path, chunk_rows=2).chunks))
+    np.testing.assert_array_equal(streamed, X.astype(np.float32))
+
+
+@pytest.mark.parametrize("text, match", [
+    ('a;b\n0,189;2\n1,5;3\n', "decimal commas.*'0,189'"),
+    ('a,b\n"0,189",2\n"-1,5",3\n', "decimal commas.*'0,189'"),
+    ("a,a,b\n1,2,3\n", "two columns named 'a'"),
+    ("a,b\n1,2\n3\n", "not a readable CSV"),
+])
+def test_csv_that_would_be_misread_is_refused(tmp_path, text: str, match: str) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text(text)
+    with pytest.raises(ValueError, match=match) as caught:
+        load_table(path)
+    assert "t.csv" in str(caught.value)
+
+
+def test_csv_that_is_not_utf8_names_the_file(tmp_path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_bytes("a,b\n1,é\n".encode("latin-1") + b"2,3\n" * 30000)
+    with pytest.raises(ValueError, match=r"t\.csv.*not UTF-8"):
+        load_table(path)
+
+
+@pytest.mark.parametrize("color", ["gray", "rgb"])
+def test_16_bit_images_are_scaled_by_their_bit_depth(tmp_path, color: str) -> None:
+    pixels = np.random.default_rng(0).integers(0, 65536, size=(6, 7), dtype=np.uint16)
+    path = tmp_path / "wide.png"
+    Image.fromarray(pixels).save(path)
+    image = read_image(path, color=color)
+    assert image.shape == ((1 if color == "gray" else 3), 6, 7)
+    np.testing.assert_allclose(image[0], pixels / 65535.0, atol=1e-6)
+    resized = read_image(path, size=(3, 3))
+    assert 0.0 <= resized.min() and resized.max() <= 1.0 and (resized < 1.0).mean() > 0.5
+
+
+def test_image_folders_that_would_not_fit_in_memory_are_refused(tmp_path, monkeypatch) -> None:
+    for i in range(4):
+        Image.fromarray(np.full((16, 16), 60 * i, np.uint8)).save(tmp_path / f"{i}.png")
+    monkeypatch.setattr(images, "physical_memory", lambda: 2048)  # a 2 KiB machine
+    with pytest.raises(ValueError, match=r"4 images .* need .* GiB as float32, more than"):
+        images.load_image_folder(tmp_path)
+    assert images.load_image_folder(tmp_path, size=(8, 8)).images.shape == (4, 1, 8, 8)
+
+
+@pytest.mark.parametrize("where, value, field", [
+    (("threshold",), float("nan"), "threshold"),
+    (("members",), [], "members"),
+    (("params", "n_estimators"), 3, "members"),
+])
+def test_edited_ensemble_fields_are_refused_naming_the_field(tmp_path, where, value,
+                                                             field) -> None:
+    X = np.random.default_rng(0).normal(size=(40, 3)).astype(np.float32)
+    path = tmp_path / "e.safetensors"
+    MemAEEnsemble(MemAEDetector(**{**FAST, "epochs": 1}), n_estimators=2, max_samples=20,
+                  random_state=0).fit(X).save(path)
+    edited = _rewrite(path.read_bytes(), tmp_path / "edited.safetensors", _set(where, value))
+    with pytest.raises(ModelFileError, match=re.escape(field)):
+        MemAEEnsemble.load(edited)
+    member = _rewrite(path.read_bytes(), tmp_path / "member.safetensors",
+                      _set(("members", 1, "params", "score_batch_size"), 0))
+    with pytest.raises(ModelFileError, match=r"members\[1\]\.params\.score_batch_size"):
+        MemAEEnsemble.load(member)

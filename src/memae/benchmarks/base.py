@@ -13,6 +13,7 @@ from typing import Any
 import torch
 
 import memae
+from memae.atomic import write_text_atomic
 
 # Modules under memae.benchmarks that register a benchmark when imported.
 BENCHMARK_MODULES: tuple[str, ...] = ("mnist", "cifar10", "kdd99", "odds", "ped2")
@@ -106,14 +107,13 @@ def machine_description() -> dict[str, Any]:
 
 def write_result(result: BenchmarkResult, options: BenchmarkOptions) -> tuple[Path, Path]:
     """Write ``<out_dir>/<name>.json`` and ``<out_dir>/<name>.md``; return both paths."""
-    options.out_dir.mkdir(parents=True, exist_ok=True)
     stem = result.name + ("_quick" if options.quick else "")
     json_path = options.out_dir / f"{stem}.json"
     md_path = options.out_dir / f"{stem}.md"
     record = {**asdict(result), "options": {**asdict(options), "out_dir": str(options.out_dir),
                                              "data_dir": str(options.data_dir)},
               "machine": machine_description()}
-    json_path.write_text(json.dumps(record, indent=2, default=str))
-    md_path.write_text(f"# {result.name}\n\n{result.markdown}\n\n"
-                       f"Wall time: {result.seconds:.1f} s\n")
+    write_text_atomic(json_path, json.dumps(record, indent=2, default=str), "result file")
+    write_text_atomic(md_path, f"# {result.name}\n\n{result.markdown}\n\n"
+                               f"Wall time: {result.seconds:.1f} s\n", "result file")
     return json_path, md_path

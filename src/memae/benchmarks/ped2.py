@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from memae.atomic import atomic_path
 from memae.benchmarks.base import (
     BenchmarkOptions,
     BenchmarkResult,
@@ -128,7 +129,7 @@ def write_frame_scores(path: Path, clips: Sequence[VideoClip],
     ``frame`` counts from 0 within its clip; ``score`` is before temporal smoothing and
     min-max normalisation (:attr:`ModeResult.raw_scores`).
     """
-    with path.open("w", newline="") as handle:
+    with atomic_path(path, "frame scores file") as tmp, tmp.open("w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["mode", "clip", "frame", "label", "score"])
         for result in results:

@@ -53,7 +53,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except USER_ERRORS as error:
         if args.debug:
             raise
-        print(f"memae: error: {error}", file=sys.stderr)
+        message = " ".join(str(error).split()) or type(error).__name__
+        print(f"memae: error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("memae: interrupted", file=sys.stderr)

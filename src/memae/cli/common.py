@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -14,7 +13,6 @@ from memae.config import RunConfig, load_config_file, resolve_config
 from memae.data.inputs import InputSpec, spec_for_model
 from memae.detector import MemAEDetector
 from memae.ensemble import MemAEEnsemble
-from memae.persistence import read_metadata
 from memae.run_dir import RunDir
 
 logger = logging.getLogger("memae.cli")
@@ -49,13 +47,13 @@ def run_config(run: RunDir) -> RunConfig | None:
     return resolve_config(load_config_file(run.config)) if run.config.is_file() else None
 
 
-def input_spec(run: RunDir, model_path: Path) -> InputSpec:
+def input_spec(run: RunDir, model: MemAEDetector | MemAEEnsemble) -> InputSpec:
     """``input.json`` beside the model, else a spec derived from the model's input shape."""
     if run.input_spec.is_file():
         return InputSpec.from_dict(run.read_json(RunDir.INPUT))
-    logger.info("no %s beside %s: reading data by the model's input shape",
-                RunDir.INPUT, model_path)
-    return spec_for_model(read_metadata(model_path)["input_shape"])
+    logger.info("no %s in %s: reading data by the model's input shape", RunDir.INPUT,
+                run.root)
+    return spec_for_model(model.input_shape_)
 
 
 def score_batches(detector: MemAEDetector | MemAEEnsemble, X: np.ndarray, progress: bool

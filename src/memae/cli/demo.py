@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
+import sys
 from pathlib import Path
 
-import torch
-
+from memae.atomic import check_file_target, write_json_atomic
+from memae.cli.common import add_common_options, set_threads, show_progress
 from memae.demo import run_demo
 
 
@@ -19,23 +19,25 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--digits", type=int, nargs="+", default=list(range(10)),
                         choices=range(10), metavar="D", help="digits to run (default all)")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="torch CPU threads (default 1: fastest for these small models)")
     parser.add_argument("--json", type=Path, default=None, help="also write results here")
+    add_common_options(parser)
     parser.set_defaults(handler=handle)
 
 
 def handle(args: argparse.Namespace) -> int:
-    if args.threads < 1:
-        raise ValueError(f"--threads must be >= 1, got {args.threads}.")
-    torch.set_num_threads(args.threads)
-    result = run_demo(seed=args.seed, digits=tuple(args.digits))
+    set_threads(args.threads)
+    if args.json is not None:
+        check_file_target(args.json, "--json")
+    progress = show_progress(args)
+    if progress:  # on stderr: stdout holds the table alone
+        print(f"memae demo: {2 * len(args.digits)} fits (MemAE and the plain autoencoder per "
+              "normal digit), a few seconds each on one CPU thread", file=sys.stderr, flush=True)
+    result = run_demo(seed=args.seed, digits=tuple(args.digits), progress=progress)
     print(result.table())
     means = result.means()
     print("\nmean ROC-AUC: " + ", ".join(f"{k} {v:.4f}" for k, v in means.items())
           + f"  ({result.seconds:.1f} s)")
     if args.json is not None:
-        args.json.write_text(json.dumps({"auc": result.auc, "means": means,
-                                         "seconds": result.seconds, "seed": args.seed},
-                                        indent=2))
+        write_json_atomic(args.json, {"auc": result.auc, "means": means,
+                                      "seconds": result.seconds, "seed": args.seed}, "--json")
     return 0

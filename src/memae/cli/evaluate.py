@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import numpy as np
 
+from memae.atomic import check_file_target, write_json_atomic
 from memae.cli.common import add_common_options
 from memae.data.inputs import binary_labels
 from memae.data.tabular import load_table
@@ -32,6 +32,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
+    if args.out is not None:
+        check_file_target(args.out, "--out")
     columns = read_scores(args.scores)
     source = f"scores file {str(args.scores)!r}"
     scores = column(columns, "score", float, source)
@@ -56,11 +58,14 @@ def handle(args: argparse.Namespace) -> int:
         except ValueError:
             pass  # binary_labels names the values and the fix
     labels = binary_labels(raw, args.normal_labels, where)
-    predicted = column(columns, "anomaly", int, source) if "anomaly" in columns else None
+    predicted = None
+    if "anomaly" in columns:
+        predicted = binary_labels(column(columns, "anomaly", float, source), (),
+                                  f"column 'anomaly' of {source}",
+                                  "it must hold the 0/1 decisions `memae score` writes.")
     metrics = anomaly_metrics(labels, scores, predicted)
     for key, value in metrics.items():
         print(f"{key:>18}  {value:.4f}" if isinstance(value, float) else f"{key:>18}  {value}")
     if args.out is not None:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(metrics, indent=2), encoding="utf-8")
+        write_json_atomic(args.out, metrics, "--out")
     return 0

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from memae.atomic import atomic_path, check_file_target
 from memae.cli.common import add_common_options, set_threads, show_progress
 from memae.detector import MemAEDetector
 from memae.ensemble import MemAEEnsemble
@@ -50,19 +51,22 @@ def probe_inputs(detector: MemAEDetector | MemAEEnsemble, n: int = 16, seed: int
 def handle(args: argparse.Namespace) -> int:
     set_threads(args.threads)
     model_path, run = locate_model(args.model)
-    out = args.out if args.out is not None else model_path.with_suffix(".onnx")
+    out = check_file_target(args.out if args.out is not None
+                            else model_path.with_suffix(".onnx"), "--out")
     detector = load_model(model_path)  # a detector or an ensemble
     spec = run.read_json(RunDir.INPUT) if run.input_spec.is_file() else None
-    export_onnx(detector, out, with_reconstruction=args.reconstruction,
-                exporter=args.exporter, input_spec=spec)
-    message = f"wrote {out}"
-    if args.check:
-        difference = check_onnx(detector, out, probe_inputs(detector))
-        if difference > PARITY_TOLERANCE:
-            raise ValueError(f"the exported scores differ from PyTorch's by {difference:.3g} "
-                             f"(> {PARITY_TOLERANCE}); try --exporter "
-                             f"{'legacy' if args.exporter == 'dynamo' else 'dynamo'}.")
-        message += f" (max |score difference| vs PyTorch: {difference:.2g})"
+    # Exported and checked under a temporary name: a failed parity check leaves no file.
+    with atomic_path(out, "--out") as tmp:
+        export_onnx(detector, tmp, with_reconstruction=args.reconstruction,
+                    exporter=args.exporter, input_spec=spec)
+        message = f"wrote {out}"
+        if args.check:
+            difference = check_onnx(detector, tmp, probe_inputs(detector))
+            if difference > PARITY_TOLERANCE:
+                raise ValueError(f"the exported scores differ from PyTorch's by "
+                                 f"{difference:.3g} (> {PARITY_TOLERANCE}); try --exporter "
+                                 f"{'legacy' if args.exporter == 'dynamo' else 'dynamo'}.")
+            message += f" (max |score difference| vs PyTorch: {difference:.2g})"
     if show_progress(args):
         print(message)
     return 0

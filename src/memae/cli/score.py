@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from memae.atomic import check_file_target
 from memae.cli.common import (
     add_common_options,
     input_spec,
@@ -39,13 +40,17 @@ def handle(args: argparse.Namespace) -> int:
     set_threads(args.threads)
     progress = show_progress(args)
     model_path, run = locate_model(args.model)
-    spec = input_spec(run, model_path)
+    detector = load_model(model_path, device=args.device)  # a detector or an ensemble
+    spec = input_spec(run, detector)
     config = run_config(run)
     out = args.out
     if out is None:
         out = run.inside(config.output.scores if config else "scores.csv", "output.scores")
+    check_file_target(out, "--out")
     inputs = load_inputs(args.data, spec, classes=args.classes, progress=progress)
-    detector = load_model(model_path, device=args.device)  # a detector or an ensemble
+    if len(inputs.X) == 0:
+        raise ValueError(f"data {str(args.data)!r} has no rows to score; pass a file with at "
+                         "least one sample.")
     scores = score_batches(detector, inputs.X, progress)
     anomaly = (scores > detector.threshold_).astype(int)
     meta = {"model": str(Path(model_path).resolve()), "data": str(Path(args.data).resolve()),

@@ -22,6 +22,9 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from memae.atomic import atomic_path, check_file_target
+from memae.detector import resolve_device
+from memae.machine import physical_memory
 from memae.video.checkpoint import load_video_model
 from memae.video.overlay import OverlayWriter
 from memae.video.score import score_frames
@@ -58,9 +61,26 @@ def handle(args: argparse.Namespace) -> int:
         raise ValueError(f"--threads must be >= 1, got {args.threads}.")
     if args.batch_size < 1:
         raise ValueError(f"--batch-size must be >= 1, got {args.batch_size}.")
+    if not args.fps > 0:
+        raise ValueError(f"--fps must be a positive frame rate, got {args.fps}.")
+    try:
+        device = resolve_device(args.device)
+    except ValueError as error:
+        raise ValueError(f"--device: {error}") from error
+    check_file_target(args.out, "--out")
+    if args.overlay is not None:
+        check_file_target(args.overlay, "--overlay")
     torch.set_num_threads(args.threads)
-    video_model = load_video_model(args.model, device=args.device)
+    video_model = load_video_model(args.model, device=str(device))
     config = video_model.config
+    # One batch holds batch_size clips of clip_length frames, and their error maps.
+    needed, total = 2 * 4 * args.batch_size * config.span * config.size[0] * config.size[1], \
+        physical_memory()
+    if total is not None and needed > total:
+        raise ValueError(f"--batch-size {args.batch_size} needs about {needed / 2**30:.1f} GiB "
+                         f"for clips of {config.span} frames at {config.size[0]} x "
+                         f"{config.size[1]}, more than this machine's {total / 2**30:.1f} GiB; "
+                         "use a smaller --batch-size.")
     clip = open_clip(args.input)
     transform = FrameTransform(config.size)
     originals: deque[np.ndarray] = deque()  # frames read but not yet scored, for overlays
@@ -74,14 +94,19 @@ def handle(args: argparse.Namespace) -> int:
     stride = config.resolved_fast_stride if args.fast else config.score_stride
     scores = smooth_stream(
         score_frames(video_model.model, model_inputs(frames(), config.input_signal), config,
-                     stride=stride, batch_size=args.batch_size, device=args.device,
+                     stride=stride, batch_size=args.batch_size, device=str(device),
                      keep_maps=args.overlay is not None, reference=video_model.reference),
         config.temporal_smoothing)
     scale = float(video_model.training.get("map_scale") or 1.0)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    overlay = (OverlayWriter(args.overlay, args.fps) if args.overlay is not None
-               else contextlib.nullcontext())
-    with args.out.open("w", newline="") as handle_out, overlay as writer:
+    # Both outputs are written under temporary names and renamed only when every
+    # frame was scored: a failure leaves any previous files at those paths as they were.
+    with contextlib.ExitStack() as stack:
+        csv_tmp = stack.enter_context(atomic_path(args.out, "--out"))
+        writer = None
+        if args.overlay is not None:
+            overlay_tmp = stack.enter_context(atomic_path(args.overlay, "--overlay"))
+            writer = stack.enter_context(OverlayWriter(overlay_tmp, args.fps))
+        handle_out = stack.enter_context(csv_tmp.open("w", newline=""))
         rows = csv.writer(handle_out)
         rows.writerow(["frame", "score"])
         for result in tqdm(scores, total=clip.n_frames, unit="frame", leave=False,

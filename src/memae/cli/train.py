@@ -19,12 +19,12 @@ import numpy as np
 
 from memae.cli.common import add_common_options, set_threads, show_progress
 from memae.config import RunConfig, load_config_file, parse_assignment, resolve_config
-from memae.data.inputs import detect_kind, fit_inputs
+from memae.data.inputs import Inputs, detect_kind, fit_inputs
 from memae.detector import MemAEDetector
 from memae.distributed import end_process_group, init_from_env, launched_by_torchrun
 from memae.ensemble import MemAEEnsemble
 from memae.metrics import anomaly_metrics
-from memae.run_dir import RunDir
+from memae.run_dir import RunDir, claim_run
 
 logger = logging.getLogger("memae.cli")
 
@@ -34,6 +34,7 @@ FLAG_KEYS: dict[str, tuple[str | None, str]] = {
     "ignore_cols": ("data", "ignore_cols"), "categorical_cols": ("data", "categorical_cols"),
     "image_size": ("data", "image_size"), "color": ("data", "color"),
     "classes": ("data", "classes"), "normal_labels": ("data", "normal_labels"),
+    "fit_on": ("data", "fit_on"),
     "model": ("detector", "model"), "memory": ("detector", "memory"),
     "memory_size": ("detector", "memory_size"),
     "shrink_threshold": ("detector", "shrink_threshold"), "epochs": ("detector", "epochs"),
@@ -76,6 +77,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         help="image class folders to use")
     parser.add_argument("--normal-labels", nargs="+", default=None, metavar="VALUE",
                         help="label values / class folders that are normal")
+    parser.add_argument("--fit-on", choices=("normal", "all"), default=None,
+                        help="with labels: train on the rows labelled normal (default, the "
+                             "paper's protocol) or on all rows")
     parser.add_argument("--model", default=None, help="registered model name or 'auto'")
     parser.add_argument("--no-memory", dest="memory", action="store_const", const=False,
                         default=None, help="the plain autoencoder baseline")
@@ -167,46 +171,82 @@ def handle(args: argparse.Namespace) -> int:
     config = resume_config(args) if resume else build_config(args)
     set_threads(config.threads)
     progress = show_progress(args)
-    detect_kind(config.data.path, config.data.format)  # a wrong --data fails before any write
-    RunDir(Path(config.output.run_dir)).inside(config.output.scores, "output.scores")
-    RunDir(Path(config.output.run_dir)).inside(config.output.report, "output.report")
+    # Everything is checked before the run directory is made: a bad option, model
+    # or data file exits with one line and leaves nothing behind.
+    detect_kind(config.data.path, config.data.format)
+    run = RunDir(Path(config.output.run_dir))
+    run.inside(config.output.scores, "output.scores")
+    run.inside(config.output.report, "output.report")
+    if not resume:
+        run.check_new(args.overwrite)  # every rank refuses before any waits on rank 0
     data = config.data
-    # Read (and so check) the data before creating anything: a bad file leaves no run behind.
     inputs, spec = fit_inputs(
         data.path, format=data.format, label_col=data.label_col, ignore_cols=data.ignore_cols,
         categorical_cols=data.categorical_cols, image_size=data.image_size, color=data.color,
         classes=data.classes, normal_labels=data.normal_labels, progress=progress)
-    ensemble = build_ensemble(config, progress) if config.ensemble.n_estimators > 1 else None
-    if ensemble is not None:
-        ensemble.rows_per_member(len(inputs.X))  # bad max_samples fails before any write
+    X, used = fit_rows(inputs, data.fit_on, data.path)
+    if config.ensemble.n_estimators > 1:
         if launched_by_torchrun():
             raise ValueError("an ensemble (ensemble.n_estimators > 1) trains in one process; "
                              "run it without torchrun.")
-    if not resume and RunDir(Path(config.output.run_dir)).model.exists() and not args.overwrite:
-        RunDir.create(config.output.run_dir)  # every rank refuses before any waits on rank 0
+        ensemble = build_ensemble(config, progress)
+        ensemble.rows_per_member(len(X))
+        _check_fit(ensemble.estimator, X, data.path)
+        if progress:
+            print(used)
+        with claim_run(run.root, overwrite=args.overwrite) as run:
+            return _train_ensemble(config, ensemble, X, inputs, spec, run, progress)
+    _check_fit(MemAEDetector(**asdict(config.detector)), X, data.path)
     rank = 0
     if launched_by_torchrun():
         rank, _, device = init_from_env()
         config.detector.device = str(device)
+    if progress and rank == 0:
+        print(used)
     try:
-        if ensemble is not None:
-            return _train_ensemble(config, ensemble, inputs, spec, args, progress)
-        return _train(config, inputs, spec, args, resume, rank, progress)
+        if rank != 0:  # rank 0 alone writes the run
+            return _train(config, X, inputs, spec, run, resume, rank, progress)
+        with claim_run(run.root, overwrite=args.overwrite, resume=resume) as run:
+            return _train(config, X, inputs, spec, run, resume, rank, progress)
     finally:
         if launched_by_torchrun():
             end_process_group()
 
 
-def _train(config: RunConfig, inputs: Any, spec: Any, args: argparse.Namespace, resume: bool,
-           rank: int, progress: bool) -> int:
-    run = RunDir(Path(config.output.run_dir))
+def fit_rows(inputs: Inputs, fit_on: str, path: str) -> tuple[np.ndarray, str]:
+    """The rows to train on, and a line saying which they are."""
+    n = len(inputs.X)
+    if inputs.y is None:
+        return inputs.X, f"training on all {n} rows of {path!r} (no labels)"
+    if fit_on == "all":
+        return inputs.X, (f"training on all {n} rows of {path!r}, anomalies included "
+                          "(--fit-on all)")
+    normal = inputs.y == 0
+    if not normal.any():
+        raise ValueError(f"--fit-on normal: no row of {path!r} is labelled normal; check "
+                         "--normal-labels, or pass --fit-on all to train on every row.")
+    return inputs.X[normal], (f"training on the {int(normal.sum())} of {n} rows of {path!r} "
+                              "labelled normal (--fit-on normal; --fit-on all trains on "
+                              "every row)")
+
+
+def _check_fit(detector: MemAEDetector, X: np.ndarray, path: str) -> None:
+    """``detector.check_fit(X)``; an error about the samples names the data file."""
+    try:
+        detector.check_fit(X)
+    except (ValueError, TypeError) as error:
+        if str(error).startswith("X"):  # validation's messages about the input start so
+            raise type(error)(f"data {path!r}: {error}") from error
+        raise
+
+
+def _train(config: RunConfig, X: np.ndarray, inputs: Inputs, spec: Any, run: RunDir,
+           resume: bool, rank: int, progress: bool) -> int:
     if rank == 0 and not resume:
-        run = RunDir.create(config.output.run_dir, overwrite=args.overwrite)
         config.save(run.config)
-    logger.info("training on %d samples of shape %s", len(inputs.X), inputs.X.shape[1:])
     # Checkpoints every epoch; rank 0 alone writes them in a data-parallel run.
     detector = MemAEDetector(**asdict(config.detector), verbose=progress and rank == 0).fit(
-        inputs.X, checkpoint_dir=run.checkpoints, resume=resume)
+        X, checkpoint_dir=run.checkpoints, resume=resume)
     if rank != 0:
         return 0
 
@@ -219,36 +259,35 @@ def _train(config: RunConfig, inputs: Any, spec: Any, args: argparse.Namespace, 
                       progress)
 
 
-def _train_ensemble(config: RunConfig, ensemble: MemAEEnsemble, inputs: Any, spec: Any,
-                    args: argparse.Namespace, progress: bool) -> int:
-    run = RunDir.create(config.output.run_dir, overwrite=args.overwrite)
+def _train_ensemble(config: RunConfig, ensemble: MemAEEnsemble, X: np.ndarray,
+                    inputs: Inputs, spec: Any, run: RunDir, progress: bool) -> int:
     config.save(run.config)
     logger.info("training %d detectors on %d of %d samples each", ensemble.n_estimators,
-                ensemble.rows_per_member(len(inputs.X)), len(inputs.X))
-    ensemble.fit(inputs.X)
+                ensemble.rows_per_member(len(X)), len(X))
+    ensemble.fit(X)
     members = [{**asdict(m.history_), "fit_seconds": m.fit_seconds_}
                for m in ensemble.estimators_]
     return _write_run(run, ensemble, inputs, spec,
                       {"members": members, "fit_seconds": ensemble.fit_seconds_},
                       f"trained {ensemble.n_estimators} x {ensemble.estimators_[0].model_name_} "
-                      f"on {len(ensemble.samples_[0])} of {len(inputs.X)} samples each in "
+                      f"on {len(ensemble.samples_[0])} of {len(X)} samples each in "
                       f"{ensemble.fit_seconds_:.1f} s", progress)
 
 
-def _write_run(run: RunDir, model: MemAEDetector | MemAEEnsemble, inputs: Any, spec: Any,
+def _write_run(run: RunDir, model: MemAEDetector | MemAEEnsemble, inputs: Inputs, spec: Any,
                history: dict[str, Any], summary: str, progress: bool) -> int:
     """The model and its run files; prints ``summary`` with the threshold."""
     model.save(run.model)
     run.write_json(RunDir.INPUT, spec.to_dict())
     run.write_json(RunDir.HISTORY, history)
-    run.write_json(RunDir.METRICS, training_metrics(model, inputs.y))
+    run.write_json(RunDir.METRICS, training_metrics(model, inputs))
     if progress:
         print(f"{summary}; threshold {model.threshold_:.6g}; wrote {run.root}")
     return 0
 
 
-def training_metrics(detector: MemAEDetector | MemAEEnsemble,
-                     labels: np.ndarray | None) -> dict[str, Any]:
+def training_metrics(detector: MemAEDetector | MemAEEnsemble, inputs: Inputs
+                     ) -> dict[str, Any]:
     """What ``metrics.json`` holds after training."""
     scores = detector.decision_scores_
     metrics: dict[str, Any] = {"threshold": float(detector.threshold_)}
@@ -261,7 +300,11 @@ def training_metrics(detector: MemAEDetector | MemAEEnsemble,
     metrics.update(fit_seconds=float(detector.fit_seconds_),
                    train_scores={"mean": float(scores.mean()), "std": float(scores.std()),
                                  "flagged": int(detector.labels_.sum())})
+    labels = inputs.y
     if labels is not None and 0 < labels.sum() < len(labels):
-        # Scores of the very data the model was fitted on: optimistic, kept apart.
-        metrics["in_sample"] = anomaly_metrics(labels, scores, detector.labels_)
+        # Every row of the training file, whether it trained the model or not: with
+        # --fit-on all these are the very rows fitted (optimistic), so kept apart.
+        every = scores if len(scores) == len(labels) else detector.decision_function(inputs.X)
+        metrics["in_sample"] = anomaly_metrics(labels, every,
+                                               (every > detector.threshold_).astype(int))
     return metrics

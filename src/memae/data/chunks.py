@@ -23,6 +23,8 @@ from typing import IO, Any
 
 import numpy as np
 
+from memae.data.csvfile import csv_error, csv_header, csv_options
+
 DEFAULT_CHUNK_ROWS = 65_536
 _MAGIC = {b"\x93NUMPY": "npy", b"PK\x03\x04": "npz", b"PAR1": "parquet"}
 
@@ -198,14 +200,17 @@ def _csv_chunks(path: Path, chunk_rows: int, columns: Sequence[str] | None
 
     # Blocks of ~1 MB keep memory bounded; rows are regrouped into chunks.
     read = csv.ReadOptions(block_size=1 << 20)
+    csv_header(path)  # duplicate names are refused
+    parse, _ = csv_options(path)
     convert = csv.ConvertOptions(include_columns=list(columns) if columns else None)
+
     def blocks() -> Iterator[np.ndarray]:
         try:
-            for batch in csv.open_csv(path, read_options=read, convert_options=convert):
+            for batch in csv.open_csv(path, read_options=read, parse_options=parse,
+                                      convert_options=convert):
                 yield _arrow_to_numpy(batch, repr(str(path)))
         except (pa.ArrowException, UnicodeDecodeError) as error:
-            raise ValueError(f"{str(path)!r} is not a readable CSV with a header row of "
-                             f"numeric columns ({error})") from error
+            raise csv_error(path, error) from error
 
     return _rechunk(blocks(), chunk_rows)
 

@@ -19,14 +19,41 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 from tqdm.auto import tqdm
 
-__all__ = ["IMAGE_SUFFIXES", "MAX_PIXELS", "ImageFolder", "list_images", "load_image_folder",
-           "read_image"]
+from memae.machine import physical_memory
+
+__all__ = ["IMAGE_SUFFIXES", "MAX_INPUT_PIXELS", "MAX_PIXELS", "ImageFolder", "check_input_size",
+           "list_images", "load_image_folder", "read_image"]
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
 MAX_PIXELS = 40_000_000
 """Default limit on width x height of one image (e.g. 6,300 x 6,300)."""
 
+MAX_INPUT_PIXELS = 4096 * 4096
+"""Limit on height x width of a model's input (``size``, ``--image-size``, a video
+model's ``size``): one such float32 sample is 64 MB and a conv model's activations
+many times that."""
+
 _MODES = {"gray": "L", "rgb": "RGB"}
+
+
+def check_input_size(size: Sequence[int], what: str) -> None:
+    """Refuse an input size ``(height, width)`` above :data:`MAX_INPUT_PIXELS`."""
+    height, width = size
+    if height * width > MAX_INPUT_PIXELS:
+        raise ValueError(f"{what} {height} x {width} is {height * width:,} pixels, more than "
+                         f"the {MAX_INPUT_PIXELS:,} (4096 x 4096) a model input may have; "
+                         "choose a smaller size.")
+
+
+def _check_memory(n: int, sample: tuple[int, ...], root: Path) -> None:
+    """Refuse to allocate ``n`` float32 samples that exceed the machine's memory."""
+    needed = n * int(np.prod(sample)) * 4
+    total = physical_memory()
+    if total is not None and needed > total:
+        raise ValueError(f"{n} images of {str(root)!r} at {sample[1]} x {sample[2]} x "
+                         f"{sample[0]} channel(s) need {needed / 2**30:.1f} GiB as float32, "
+                         f"more than this machine's {total / 2**30:.1f} GiB; use a smaller "
+                         "image size or fewer images (classes).")
 
 
 @dataclass(frozen=True)
@@ -88,6 +115,26 @@ def list_images(root: str | os.PathLike[str],
     return entries
 
 
+# Pillow's integer gray modes wider than 8 bits (16-bit PNGs open as "I;16" or "I"):
+# convert("L") would clip them to 255, so they are scaled by their own range instead.
+_WIDE_GRAY = {"I;16": 65535.0, "I;16L": 65535.0, "I;16B": 65535.0, "I": 65535.0}
+
+
+def _pixels(image: Image.Image, color: str, size: tuple[int, int] | None) -> np.ndarray:
+    """float32 ``(H, W)`` or ``(H, W, 3)`` in [0, 1], scaled by the image's bit depth."""
+    if image.mode in _WIDE_GRAY:
+        gray = np.asarray(image, dtype=np.float32) / _WIDE_GRAY[image.mode]
+        plane = Image.fromarray(np.clip(gray, 0.0, 1.0), mode="F")
+        if size is not None:
+            plane = plane.resize((size[1], size[0]), Image.Resampling.BILINEAR)
+        array = np.asarray(plane, dtype=np.float32)
+        return array if color == "gray" else np.repeat(array[..., None], 3, axis=2)
+    image = image.convert(_MODES[color])
+    if size is not None:
+        image = image.resize((size[1], size[0]), Image.Resampling.BILINEAR)
+    return np.asarray(image, dtype=np.float32) / 255.0
+
+
 def read_image(path: str | os.PathLike[str], *, color: str = "gray",
                size: tuple[int, int] | None = None,
                max_pixels: int = MAX_PIXELS) -> np.ndarray:
@@ -111,10 +158,7 @@ def read_image(path: str | os.PathLike[str], *, color: str = "gray",
                     f"image {str(path)!r} is {image.width}x{image.height} pixels, more than "
                     f"max_pixels={max_pixels}; resize it first or raise max_pixels if the "
                     "file is trusted.")
-            image = image.convert(_MODES[color])
-            if size is not None:
-                image = image.resize((size[1], size[0]), Image.Resampling.BILINEAR)
-            array = np.asarray(image, dtype=np.float32) / 255.0
+            array = _pixels(image, color, size)
     except (UnidentifiedImageError, Image.DecompressionBombError, OSError) as error:
         raise ValueError(f"cannot read image {str(path)!r}: {error}") from error
     return array[None] if array.ndim == 2 else np.moveaxis(array, -1, 0)
@@ -145,8 +189,13 @@ def load_image_folder(root: str | os.PathLike[str], *, color: str = "gray",
     ImageFolder
     """
     root = Path(root)
+    if size is not None:
+        check_input_size(size, "size")
     entries = list_images(root, classes)
     first = read_image(root / entries[0][0], color=color, size=size, max_pixels=max_pixels)
+    if size is None:
+        check_input_size(first.shape[1:], f"image {entries[0][0]!r} (no size to resize to)")
+    _check_memory(len(entries), first.shape, root)
     images = np.empty((len(entries), *first.shape), dtype=np.float32)
     images[0] = first
     bar = tqdm(entries[1:], desc="loading images", unit="img", disable=not progress,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -101,11 +101,19 @@ def detect_kind(path: str | os.PathLike[str], format: str = "auto") -> str:
     return "images" if path.is_dir() else "table"
 
 
-def binary_labels(values: np.ndarray, normal_labels: Sequence[str], source: str) -> np.ndarray:
+TRAIN_LABELS_FIX = ("name the normal value(s) with --normal-labels (data.normal_labels), "
+                    "e.g. --normal-labels normal.")
+SCORE_LABELS_FIX = ("the model was trained without normal_labels, so labels are read as 0/1; "
+                    "retrain with --normal-labels, or drop the label column from this file.")
+
+
+def binary_labels(values: np.ndarray, normal_labels: Sequence[str], source: str,
+                  fix: str = TRAIN_LABELS_FIX) -> np.ndarray:
     """0 (normal) / 1 (anomaly) from raw labels.
 
     With ``normal_labels``, a value whose text is listed is normal and every
-    other value anomalous. Without, the values must already be 0 and 1.
+    other value anomalous. Without, the values must already be 0 and 1;
+    ``fix`` is the advice the error gives otherwise.
     """
     if normal_labels:
         text = np.asarray(values).astype(str)
@@ -115,16 +123,16 @@ def binary_labels(values: np.ndarray, normal_labels: Sequence[str], source: str)
         if np.isin(numeric, (0, 1)).all():
             return numeric.astype(np.int64)
     seen = sorted({str(v) for v in np.asarray(values).tolist()})[:5]
-    raise ValueError(f"{source} holds {seen}, not 0/1; name the normal value(s) with "
-                     "--normal-labels (data.normal_labels), e.g. --normal-labels normal.")
+    raise ValueError(f"{source} holds {seen}, not 0/1; {fix}")
 
 
 def _table_inputs(table: Table, encoder: CategoricalEncoder, spec_labels: Sequence[str],
-                  label_col: str | None) -> Inputs:
-    X = encoder.transform(table).astype(np.float32)
+                  label_col: str | None, fix: str = TRAIN_LABELS_FIX) -> Inputs:
+    with np.errstate(over="ignore"):  # beyond float32 becomes inf, which fit refuses
+        X = encoder.transform(table).astype(np.float32)
     y = None
     if table.y is not None:
-        y = binary_labels(table.y, spec_labels, f"label column {label_col or 'y'!r}")
+        y = binary_labels(table.y, spec_labels, f"label column {label_col or 'y'!r}", fix)
     return Inputs(X, y, tuple(str(i) for i in range(len(X))))
 
 
@@ -209,7 +217,8 @@ def load_inputs(path: str | os.PathLike[str], spec: InputSpec, *,
 
     The label column is used when the file has it (scoring data may be
     unlabelled); ignored columns that the file lacks are skipped. Any other
-    column that is missing or new is a ``ValueError`` naming it.
+    column that is missing or new is a ``ValueError`` naming it. Images are
+    resized to the model's input size.
     """
     path = Path(path)
     kind = detect_kind(path, "auto")
@@ -218,6 +227,8 @@ def load_inputs(path: str | os.PathLike[str], spec: InputSpec, *,
         raise ValueError(f"the model was trained on {spec.kind}, but {str(path)!r} reads as "
                          f"{kind}; pass {wanted}.")
     if kind == "images":
+        if spec.image_size is None:  # the training images' own size: resize to it
+            spec = replace(spec, image_size=list(spec.sample_shape[1:]))
         return _image_inputs(path, spec, classes, progress)
     columns = table_columns(path)
     label_col = spec.label_col if spec.label_col in columns else None
@@ -234,6 +245,6 @@ def load_inputs(path: str | os.PathLike[str], spec: InputSpec, *,
         state = spec.encoder
     try:
         return _table_inputs(table, CategoricalEncoder.from_dict(state), spec.normal_labels,
-                             label_col)
+                             label_col, SCORE_LABELS_FIX)
     except ValueError as error:
         raise ValueError(f"{str(path)!r}: {error}") from error

@@ -10,7 +10,6 @@ turns them into one-hot columns.
 
 from __future__ import annotations
 
-import csv
 import os
 import zipfile
 from collections.abc import Sequence
@@ -21,6 +20,8 @@ from typing import Any
 import numpy as np
 from sklearn.exceptions import NotFittedError
 from sklearn.preprocessing import OneHotEncoder
+
+from memae.data.csvfile import check_decimal_commas, csv_header, read_csv_text
 
 __all__ = ["CategoricalEncoder", "Table", "load_table", "table_columns"]
 
@@ -76,27 +77,15 @@ def _sniff(path: Path) -> str:
 
 
 def _read_csv(path: Path, keep_text: Sequence[str]) -> dict[str, np.ndarray]:
-    with path.open(newline="", encoding="utf-8") as handle:
-        rows = list(csv.reader(handle))
-    if not rows:
-        raise ValueError(f"path={str(path)!r} is empty; a CSV needs a header row of column names")
-    header, body = rows[0], [row for row in rows[1:] if row]
-    for number, row in enumerate(body, start=2):
-        if len(row) != len(header):
-            raise ValueError(
-                f"path={str(path)!r} line {number} has {len(row)} fields but the header has "
-                f"{len(header)}; fix the row or quote fields that contain commas"
-            )
-    cells = np.array(body, dtype=str).reshape(len(body), len(header))
     columns = {}
-    for j, name in enumerate(header):
-        column = cells[:, j]
+    for name, column in read_csv_text(path).items():
         if name in keep_text:  # as written, so codes such as "007" keep their zeros
             columns[name] = column
             continue
         try:
             columns[name] = np.where(column == "", "nan", column).astype(np.float64)
         except ValueError:
+            check_decimal_commas(name, column, path)
             columns[name] = column
     return columns
 
@@ -174,8 +163,7 @@ def table_columns(path: str | os.PathLike[str]) -> list[str]:
         raise FileNotFoundError(f"path={str(path)!r} is not a file; pass a CSV/Parquet/NPY/NPZ")
     kind = _sniff(path)
     if kind == "csv":
-        with path.open(newline="", encoding="utf-8") as handle:
-            return next(csv.reader(handle), [])
+        return csv_header(path)
     if kind == "parquet":
         try:
             import pyarrow.parquet as pq
@@ -216,7 +204,8 @@ def load_table(
     ----------
     path : str or PathLike
         The file; its format is detected from the content (Parquet, NPY and NPZ magic
-        bytes), and anything else is read as UTF-8 CSV. NPZ files hold ``X`` and
+        bytes), and anything else is read as UTF-8 CSV with its delimiter (``,``, ``;``,
+        tab or ``|``) sniffed (see :mod:`memae.data.csvfile`). NPZ files hold ``X`` and
         optionally ``y`` (the ADBench layout). NPY files are memory-mapped read-only.
     label_col : str, optional
         Column to return as ``Table.y``. NPY/NPZ columns are named ``x0, x1, ...``.

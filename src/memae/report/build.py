@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
+from memae.atomic import atomic_dir
 from memae.config import load_config_file, resolve_config
 from memae.data.inputs import Inputs, InputSpec, load_inputs, spec_for_model
 from memae.detector import MemAEDetector
@@ -211,6 +212,11 @@ def build_report(run_dir: str | os.PathLike[str], options: ReportOptions = Repor
     root = Path(run_dir)
     if not root.is_dir():
         raise NotADirectoryError(f"run directory {str(root)!r} does not exist.")
+    for flag, given in (("--data", options.data), ("--scores", options.scores),
+                        ("--video-scores", options.video_scores)):
+        if given is not None and not given.exists():
+            raise FileNotFoundError(f"{flag} {str(given)!r} does not exist; check the path "
+                                    "or leave the option out.")
     run = RunDir(root)
     config = resolve_config(load_config_file(run.config)) if run.config.is_file() else None
     out = options.out or run.inside(config.output.report if config else "report",
@@ -219,7 +225,8 @@ def build_report(run_dir: str | os.PathLike[str], options: ReportOptions = Repor
     model = load_model(run.model) if run.model.is_file() else None  # detector or ensemble
     threshold = None if model is None else float(model.threshold_)
     if model is not None:
-        sections.append(_training_section(model, read_metadata(run.model)["memae_version"]))
+        version = str(read_metadata(run.model).get("memae_version", "unknown"))
+        sections.append(_training_section(model, version))
     scores_path = options.scores
     if scores_path is None:
         default = run.inside(config.output.scores if config else "scores.csv", "output.scores")
@@ -253,11 +260,10 @@ def build_report(run_dir: str | os.PathLike[str], options: ReportOptions = Repor
     if not sections:
         raise ValueError(f"nothing to report in {str(root)!r}: no model file, scores file or "
                          "--video-scores; train into it or pass --video-scores CSV.")
-    out.mkdir(parents=True, exist_ok=True)
-    for section in sections:
-        for panel in section.panels:
-            (out / panel.name).write_bytes(panel.png)
-    page = out / "report.html"
-    page.write_text(render_html(f"memae report: {root.resolve().name}", sections),
-                    encoding="utf-8")
-    return page
+    with atomic_dir(out, "report folder") as work:  # replaces a previous report whole
+        for section in sections:
+            for panel in section.panels:
+                (work / panel.name).write_bytes(panel.png)
+        (work / "report.html").write_text(
+            render_html(f"memae report: {root.resolve().name}", sections), encoding="utf-8")
+    return out / "report.html"

@@ -54,6 +54,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from memae.data.images import check_input_size
 from memae.video.signal import INPUT_SIGNALS, InputSignal, signal_channels
 
 Reduction = Literal["mean", "patch_max"]
@@ -163,6 +164,7 @@ class VideoConfig:
             raise ValueError(f"fast_stride: got {self.fast_stride!r}; expected >= 1 or None")
         if len(self.size) != 2 or not all(isinstance(s, int) and s > 0 for s in self.size):
             raise ValueError(f"size: got {self.size!r}; expected (height, width), positive ints")
+        check_input_size(self.size, "size")
         if self.input_signal not in INPUT_SIGNALS:
             raise ValueError(
                 f"input_signal: got {self.input_signal!r}; expected one of {INPUT_SIGNALS}"

@@ -193,7 +193,8 @@ def score_frames(
     if n_frames < span:
         raise ValueError(
             f"frames: the video has {n_frames} frames, fewer than one clip of {span} "
-            f"(clip_length={config.clip_length}, frame_step={step}); it cannot be scored"
+            f"(clip_length={config.clip_length}, frame_step={step}); pass a video or frame "
+            f"folder of at least {span} frames"
         )
     if last_start != n_frames - span:  # the end-aligned window
         pending.append((n_frames - span, np.stack(list(buffer)[::step])))
