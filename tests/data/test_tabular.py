@@ -53,7 +53,8 @@ def test_csv_errors_name_the_problem(csv_path: Path, tmp_path: Path) -> None:
         load_table(csv_path, ignore_cols="id")
     ragged = tmp_path / "ragged.csv"
     ragged.write_text("a,b\n1,2\n3\n")
-    with pytest.raises(ValueError, match="Row #3: Expected 2 columns, got 1"):
+    # pyarrow names the row only when it parses on one thread
+    with pytest.raises(ValueError, match=r"ragged\.csv.*Expected 2 columns, got 1"):
         load_table(ragged)
     with pytest.raises(FileNotFoundError, match="missing.csv"):
         load_table(tmp_path / "missing.csv")
