@@ -74,7 +74,10 @@ def alternate(runs: dict[str, Callable[[], object]], rounds: int,
 
 
 def trained_like(rows: int, items: int, dim: int, seed: int = 0) -> tuple[Memory, torch.Tensor]:
-    """A dot memory and queries close to its items, as after training."""
+    """A dot memory and queries close to its items, as after training.
+
+    lambda is 1/N for small memories and 2.5/N, at most 0.0025, for large ones.
+    """
     g = torch.Generator().manual_seed(seed)
     memory = Memory(items, dim, shrink_threshold=min(2.5 / items, 0.0025) if items > 400
                     else 1.0 / items)

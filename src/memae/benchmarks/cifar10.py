@@ -29,14 +29,12 @@ from memae.benchmarks.oneclass import (
 from memae.benchmarks.parallel import cpu_seconds
 from memae.data import CIFAR10_CLASSES, find_dataset, load_cifar10
 
-# The paper's layer layout (three stride-2 3x3 convs, memory 500, lambda 1/N)
-# at a quarter of its widths (an epoch costs about a fifth of the paper net's),
-# with the cosine addressing chosen for MNIST (on the validation split it tied
-# with dot addressing here: 0.6096 vs 0.6076) and 10 epochs (validation 0.6236
-# against 0.6096 for 3; 20 epochs, 0.6306, would not fit the full run's
-# 60-minute budget); third round, over all ten validation classes: a fourth stage
-# (7x7 kernel, stride 7) giving one 64-d code per image and per-image gcn_l1
-# contrast normalisation (0.5677 -> 0.5911), see docs/results.md.
+# The paper's layer layout (three stride-2 3x3 convs, memory 500, lambda 1/N) at a
+# quarter of its widths (an epoch costs about a fifth of the paper net's), cosine
+# addressing at T = 0.05, a fourth stage (7x7 kernel, stride 7) giving one 64-d code per
+# image so the memory is addressed by whole images, per-image gcn_l1 contrast
+# normalisation and 10 epochs (more would not fit the full run's 60-minute budget).
+# Chosen on the validation split of the training images; how: docs/results.md.
 ADDRESSING = {"addressing": "cosine", "temperature": 0.05}
 CONFIG = TrainConfig(model="conv2d_cifar10",
                      model_params={**ONE_CODE_PER_IMAGE, **ADDRESSING},

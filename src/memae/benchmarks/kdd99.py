@@ -38,10 +38,10 @@ logger = logging.getLogger(__name__)
 
 # The paper's KDD net (mlp_kdd99: 118-60-30-10-3, tanh, memory 50, lambda 1/N) made
 # wider, with a 32-d code and a memory of 2000 items addressed by cosine similarity at
-# T = 0.02 (sixth validation round), so the memory can hold many distinct training rows.
-# kdd_cup.npz is already min-max scaled by its authors, so no standardisation; each
-# feature then goes through its empirical quantiles on the training rows (uniform
-# output), chosen in the fourth validation round (docs/results.md).
+# T = 0.02, so the memory can hold many distinct training rows. kdd_cup.npz is already
+# min-max scaled by its authors, so no standardisation; each feature then goes through
+# its empirical quantiles on the training rows (uniform output). Chosen on held-out
+# training rows; how: docs/results.md.
 CONFIG = TrainConfig(model="mlp_kdd99",
                      model_params={"hidden": (128, 64), "latent_dim": 32,
                                    "addressing": "cosine", "temperature": 0.02},

@@ -28,11 +28,11 @@ from memae.data import find_dataset, load_mnist
 
 # The paper's MNIST net (conv2d_mnist: 16-32-64 channels, memory 100, lambda 1/N)
 # with the paper's cosine addressing (Eq. 5) at temperature 0.05 and a 3x3 first
-# convolution instead of the paper's 1x1 (second round), plus a fourth stage (7x7
-# kernel, stride 7) that turns the 4x4 grid into one 64-d code per image, so the memory
-# is addressed by whole digits; images are global-contrast normalised (gcn_l1, per
-# image) and the net trains 50 epochs. Chosen on the validation split over all ten
-# digits (third round: 0.8817 -> 0.9628), see docs/results.md.
+# convolution instead of the paper's 1x1, plus a fourth stage (7x7 kernel, stride 7)
+# that turns the 4x4 grid into one 64-d code per image, so the memory is addressed by
+# whole digits; images are global-contrast normalised (gcn_l1, per image) and the net
+# trains 50 epochs. Chosen on the validation split over all ten digits; how:
+# docs/results.md.
 CONFIG = TrainConfig(model="conv2d_mnist",
                      model_params={**ONE_CODE_PER_IMAGE, "addressing": "cosine",
                                    "temperature": 0.05},

@@ -40,11 +40,11 @@ logger = logging.getLogger(__name__)
 
 # The generic tabular preset (mlp: tanh, lambda 1/N) made wider, d-128-64-32, with a
 # memory of 2000 items (more than each member's rows) addressed by cosine similarity at
-# T = 0.02 (sixth validation round), standardised on each member's rows; an ensemble
-# of 10 such detectors, each trained for at most ~100 Adam steps on 512 rows drawn
-# without replacement (memae.MemAEEnsemble, third round): the best of the settings
-# tried on the validation split (a stratified quarter of each training part), see
-# docs/results.md. The AE and nonSpar rows are ensembles of the same shape.
+# T = 0.02, standardised on each member's rows; an ensemble of 10 such detectors, each
+# trained for at most ~100 Adam steps on 512 rows drawn without replacement
+# (memae.MemAEEnsemble): the best of the settings tried on the validation split (a
+# stratified quarter of each training part); how: docs/results.md. The AE and nonSpar
+# rows are ensembles of the same shape.
 CONFIG = TrainConfig(model="mlp",
                      model_params={"hidden": (128, 64), "latent_dim": 32,
                                    "addressing": "cosine", "temperature": 0.02},

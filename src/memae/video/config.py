@@ -9,7 +9,7 @@ so it is stored in every video model file (:mod:`memae.video.checkpoint`).
 weight alpha = 0.0002, Adam with learning rate 1e-4, and the reconstruction error of the
 whole frame as its score. It is meant for a GPU.
 
-``cpu`` (seventh version) keeps the paper's four-stage 3-D conv net, memory (N = 2000,
+``cpu`` keeps the paper's four-stage 3-D conv net, memory (N = 2000,
 lambda = 0.0025), loss and per-frame error, but shrinks what dominates the cost on a CPU
 and departs from the paper in what the net reads and how frame scores are read (see
 ``docs/video.md``):
@@ -29,23 +29,9 @@ and departs from the paper in what the net reads and how frame scores are read (
   training clips' motion energy (a walker's step), before per-video min-max normalisation;
 - decoded frames cached in memory (the whole Ped2 training set).
 
-Its frame AUC is 0.908 / 0.912 on seeds 0 / 1 (0.867 / 0.867 without the moving average).
-The versions before it (frames at 80 x 120: 0.810 +- 0.026 over three seeds; frames at
-120 x 180; cosine addressing; differences at 80 x 120; differences at 120 x 180 in bf16,
-0.894 / 0.893 but hours on an AVX2-only CPU) and the rule that kept or withdrew each are in
-``docs/video.md``.
-
-The per-frame error is the paper's. A score chosen on planted events in held-out training
-clips (per-pixel z-scores, worst patch, 17-frame moving average; still available through
-``score_normalization``, ``reduction`` and ``temporal_smoothing``) scored Ped2's test set
-far worse (frame AUC 0.590 against 0.819) and was withdrawn; see ``docs/video.md``.
-
-These choices were fixed before their evaluation on Ped2's test labels, from the paper,
-the cost per step measured on this machine, the first run's diagnosis and held-out
-training clips; whether each version stayed was then decided on Ped2's test labels by a
-rule written down before its runs, and the return to the paper's score after run 8
-followed a test result. Measured results on Ped2 and the history of the preset are in
-``docs/video.md``.
+The per-frame error is the paper's. ``score_normalization``, ``reduction`` and
+``temporal_smoothing`` select other frame scores. Measured results on Ped2, the
+alternatives tried and how each choice was made are in ``docs/video.md``.
 """
 
 from __future__ import annotations
