@@ -75,6 +75,7 @@ def save_checkpoint(path: str | Path, state: TrainState,
         "since_best": state.since_best,
         "has_best": state.best_model is not None,
         "finished": state.finished,
+        "steps": state.steps,
         "history": asdict(state.history),
         "optimizer": optimizer_meta,
         "extra": extra or {},
@@ -118,6 +119,7 @@ def load_checkpoint(path: str | Path) -> tuple[TrainState, dict[str, Any]]:
             since_best=int(meta["since_best"]),
             history=history,
             finished=bool(meta["finished"]),
+            steps=int(meta.get("steps", 0)),
         )
     except (SafetensorError, OSError, KeyError, TypeError, ValueError) as error:
         raise ValueError(

@@ -131,6 +131,9 @@ class DetectorConfig:
     batch_size: int = 64
     learning_rate: float = 1e-3
     weight_decay: float = 0.0
+    lr_schedule: str = "constant"
+    max_steps: int | None = None
+    precision: str = "fp32"
     validation_fraction: float = 0.1
     patience: int | None = 10
     standardize: bool | str = "auto"

@@ -20,7 +20,7 @@ from memae.models import MemAutoEncoder, create_model, model_config
 from memae.models.conv import ConvConfig
 from memae.scoring import element_errors, sample_scores
 from memae.thresholds import ScoreContract, contamination_threshold, fpr_threshold
-from memae.training import train
+from memae.training import TrainSettings, train
 from memae.validation import check_input, check_params
 
 logger = logging.getLogger(__name__)
@@ -76,6 +76,14 @@ class MemAEDetector(ScoreContract, OutlierMixin, BaseEstimator):
         alpha, the weight of the addressing-entropy loss (the paper: 0.0002).
     epochs, batch_size, learning_rate, weight_decay:
         Adam training settings.
+    lr_schedule:
+        ``"constant"`` or ``"cosine"`` (annealed to zero over the run's steps).
+    max_steps:
+        Stop after this many optimiser steps (``None``: ``epochs`` decide).
+    precision:
+        ``"fp32"``, or ``"bf16"`` for bfloat16 autocast of the training forward
+        passes (worth it only where the CPU or GPU has native bf16; scoring
+        stays float32).
     validation_fraction:
         Share of ``X`` held out (never trained on) for early stopping and for the
         ``target_fpr`` threshold. ``0`` trains on everything for ``epochs``.
@@ -115,7 +123,9 @@ class MemAEDetector(ScoreContract, OutlierMixin, BaseEstimator):
                  memory: bool = True, memory_size: int | None = None,
                  shrink_threshold: float | None = None, entropy_weight: float = 0.0002,
                  epochs: int = 100, batch_size: int = 64, learning_rate: float = 1e-3,
-                 weight_decay: float = 0.0, validation_fraction: float = 0.1,
+                 weight_decay: float = 0.0, lr_schedule: str = "constant",
+                 max_steps: int | None = None, precision: str = "fp32",
+                 validation_fraction: float = 0.1,
                  patience: int | None = 10, standardize: bool | str = "auto",
                  contamination: float = 0.1, target_fpr: float | None = None,
                  random_state: int | np.random.RandomState | None = None,
@@ -131,6 +141,9 @@ class MemAEDetector(ScoreContract, OutlierMixin, BaseEstimator):
         self.batch_size = batch_size
         self.learning_rate = learning_rate
         self.weight_decay = weight_decay
+        self.lr_schedule = lr_schedule
+        self.max_steps = max_steps
+        self.precision = precision
         self.validation_fraction = validation_fraction
         self.patience = patience
         self.standardize = standardize
@@ -297,10 +310,7 @@ class MemAEDetector(ScoreContract, OutlierMixin, BaseEstimator):
             generator = torch.Generator().manual_seed(seed)
             self.history_ = train(
                 wrap_data_parallel(model, self.device_), Xs[train_idx],
-                Xs[val_idx] if n_val else None,
-                epochs=self.epochs, batch_size=self.batch_size,
-                learning_rate=self.learning_rate, weight_decay=self.weight_decay,
-                entropy_weight=self.entropy_weight, patience=self.patience,
+                Xs[val_idx] if n_val else None, self.train_settings(),
                 generator=generator, device=self.device_, verbose=bool(self.verbose),
                 resume_from=run.state, on_epoch_end=run.writer(seed) if rank == 0 else None,
                 rank=rank, world_size=world_size)
@@ -313,6 +323,14 @@ class MemAEDetector(ScoreContract, OutlierMixin, BaseEstimator):
         self.n_train_, self.n_val_ = len(train_idx), n_val
         self.fit_seconds_ = time.perf_counter() - started
         return self
+
+    def train_settings(self) -> TrainSettings:
+        """The training loop's settings from this detector's parameters."""
+        return TrainSettings(
+            epochs=self.epochs, batch_size=self.batch_size, learning_rate=self.learning_rate,
+            weight_decay=self.weight_decay, entropy_weight=self.entropy_weight,
+            patience=self.patience, lr_schedule=self.lr_schedule, max_steps=self.max_steps,
+            precision=self.precision)
 
     def _set_threshold(self) -> None:
         if self.target_fpr is None:

@@ -1,11 +1,20 @@
-"""The training loop: Adam on reconstruction MSE + alpha * addressing entropy."""
+"""The training loop: Adam on reconstruction MSE + alpha * addressing entropy.
+
+One loop trains every model of the package: tabular rows and images (an
+in-memory array or memory map) and video windows (a lazy
+:class:`torch.utils.data.Dataset` read by DataLoader workers) go through the
+same :func:`train`, with the same early stopping, checkpoints and resume, data
+parallelism, learning-rate schedule, step budget, precision and divergence check.
+"""
 
 from __future__ import annotations
 
 import copy
 import logging
 import math
-from collections.abc import Callable
+import time
+import warnings
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,8 +22,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.utils.data import DataLoader, Dataset, Sampler
 from tqdm.auto import tqdm
 
+from memae.machine import cpu_has_native_bf16
 from memae.models.autoencoder import MemAutoEncoder
 
 logger = logging.getLogger(__name__)
@@ -34,6 +45,7 @@ class TrainingHistory:
     val_loss: list[float] = field(default_factory=list)
     best_epoch: int = 0
     stopped_early: bool = False
+    steps: int = 0
 
 
 def batch_indices(n: int, batch_size: int, generator: torch.Generator | None,
@@ -63,30 +75,9 @@ def objective(model: MemAutoEncoder, x: torch.Tensor,
     return mse + entropy_weight * entropy, mse
 
 
-@torch.no_grad()
-def mean_reconstruction_loss(model: MemAutoEncoder, X: np.ndarray, batch_size: int,
-                             device: torch.device) -> float:
-    """Mean squared error over every element of ``X``, in eval mode."""
-    model.eval()
-    total, count = 0.0, 0
-    for idx in batch_indices(len(X), batch_size, None):
-        x = torch.from_numpy(X[idx]).to(device)
-        reconstruction = model(x).reconstruction
-        total += F.mse_loss(reconstruction, x, reduction="sum").item()
-        count += x.numel()
-    return total / count
-
-
 # An epoch loss this many times the error of reconstructing every input as 0 (the
 # mean square of the data) is divergence: any model that learns does better than that.
 DIVERGENCE_FACTOR = 1000.0
-
-
-def mean_square(X: np.ndarray, chunk_rows: int = 65_536) -> float:
-    """Mean of ``X ** 2`` in float64, a chunk of rows at a time (no full-size copy)."""
-    total = sum(float(np.square(X[i:i + chunk_rows], dtype=np.float64).sum())
-                for i in range(0, len(X), chunk_rows))
-    return total / X.size if X.size else 0.0
 
 
 class TrainingDivergedError(ValueError, FloatingPointError):
@@ -121,6 +112,8 @@ class TrainState:
         Losses so far.
     finished:
         ``True`` once training ended; ``model`` then holds the final weights.
+    steps:
+        Optimiser steps taken (the learning-rate schedule's position).
     """
 
     epoch: int
@@ -133,6 +126,7 @@ class TrainState:
     since_best: int
     history: TrainingHistory
     finished: bool = False
+    steps: int = 0
 
 
 def _global_sums(values: list[float], world_size: int) -> list[float]:
@@ -144,17 +138,157 @@ def _global_sums(values: list[float], world_size: int) -> list[float]:
     return total.tolist()
 
 
-def train(model: nn.Module, X_train: np.ndarray, X_val: np.ndarray | None, *,
-          epochs: int, batch_size: int, learning_rate: float, weight_decay: float,
-          entropy_weight: float, patience: int | None, generator: torch.Generator,
-          device: torch.device, verbose: bool = False,
-          resume_from: TrainState | None = None,
+LR_SCHEDULES = ("constant", "cosine")
+PRECISIONS = ("fp32", "bf16")
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """How :func:`train` optimises: the same fields for every data kind.
+
+    Attributes
+    ----------
+    epochs, batch_size, learning_rate, weight_decay:
+        Adam's settings; ``batch_size`` is the global batch of a data-parallel run.
+    entropy_weight:
+        alpha of the addressing-entropy term (the paper: 0.0002).
+    patience:
+        With validation data, stop after this many epochs without a better
+        validation MSE (``None``: train every epoch, still keeping the best).
+    lr_schedule:
+        ``"constant"`` (the paper) or ``"cosine"``: annealed to zero over the
+        run's steps, updated every step.
+    max_steps:
+        Stop after this many optimiser steps (``None``: ``epochs`` decide).
+    precision:
+        ``"bf16"`` runs forward passes under bfloat16 autocast (weights, the
+        optimiser, the memory's softmax and all scoring stay float32); it
+        warns on CPUs that only emulate bf16.
+    num_workers:
+        DataLoader worker processes reading a dataset (arrays need none).
+    """
+
+    epochs: int
+    batch_size: int
+    learning_rate: float
+    weight_decay: float = 0.0
+    entropy_weight: float = 0.0002
+    patience: int | None = None
+    lr_schedule: str = "constant"
+    max_steps: int | None = None
+    precision: str = "fp32"
+    num_workers: int = 0
+
+    def __post_init__(self) -> None:
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ValueError(f"lr_schedule: got {self.lr_schedule!r}; expected one of "
+                             f"{LR_SCHEDULES}")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision: got {self.precision!r}; expected one of {PRECISIONS}")
+        if self.max_steps is not None and (isinstance(self.max_steps, bool)
+                                           or not isinstance(self.max_steps, int)
+                                           or self.max_steps < 1):
+            raise ValueError(f"max_steps: got {self.max_steps!r}; expected a positive "
+                             "integer or None")
+        if not isinstance(self.num_workers, int) or self.num_workers < 0:
+            raise ValueError(f"num_workers: got {self.num_workers!r}; expected an integer "
+                             ">= 0")
+
+
+TrainingData = np.ndarray | Dataset
+"""What :func:`train` reads: an array of samples (rows, images or clips), or a
+dataset whose items are a tensor or a tuple whose first field is the input
+tensor (e.g. :class:`memae.video.ClipSample`)."""
+
+
+class _SlicedBatches(Sampler[list[int]]):
+    """The index batches of one epoch, as a DataLoader ``batch_sampler``.
+
+    Each epoch draws :func:`batch_indices` from the loop's generator in the
+    main process (so DataLoader workers never change the order) and yields this
+    rank's slice ``idx[rank::world_size]``; the global batch sizes are queued
+    for the loss weighting of data-parallel runs.
+    """
+
+    def __init__(self, n: int, batch_size: int, generator: torch.Generator | None,
+                 rank: int = 0, world_size: int = 1) -> None:
+        self.n, self.batch_size, self.generator = n, batch_size, generator
+        self.rank, self.world_size = rank, world_size
+        self.global_sizes: list[int] = []
+
+    def __iter__(self) -> Iterator[list[int]]:
+        for idx in batch_indices(self.n, self.batch_size, self.generator,
+                                 min_size=self.world_size):
+            self.global_sizes.append(len(idx))
+            yield idx[self.rank::self.world_size].tolist()
+
+    def __len__(self) -> int:
+        return len(batch_indices(self.n, self.batch_size, None, min_size=self.world_size))
+
+
+def _input(batch: Any) -> torch.Tensor:
+    return batch if isinstance(batch, torch.Tensor) else batch[0]
+
+
+def _batches(data: TrainingData, sampler: _SlicedBatches, loader: DataLoader | None
+             ) -> Iterator[tuple[torch.Tensor, int]]:
+    """``(this rank's inputs, global batch size)`` for every batch of one epoch."""
+    if loader is None:
+        for local in sampler:
+            yield torch.from_numpy(data[np.asarray(local, dtype=np.int64)]), \
+                sampler.global_sizes.pop(0)
+        return
+    for batch in loader:
+        yield _input(batch), sampler.global_sizes.pop(0)
+
+
+def _loader(data: TrainingData, sampler: _SlicedBatches, num_workers: int
+            ) -> DataLoader | None:
+    if isinstance(data, np.ndarray):
+        return None
+    return DataLoader(data, batch_sampler=sampler, num_workers=num_workers,
+                      persistent_workers=num_workers > 0)
+
+
+@torch.no_grad()
+def mean_reconstruction_loss(model: MemAutoEncoder, data: TrainingData, batch_size: int,
+                             device: torch.device) -> float:
+    """Mean squared error over every element of ``data``, in eval mode."""
+    model.eval()
+    sampler = _SlicedBatches(len(data), batch_size, None)
+    total, count = 0.0, 0
+    for x, _ in _batches(data, sampler, _loader(data, sampler, 0)):
+        x = x.to(device)
+        reconstruction = model(x).reconstruction
+        total += F.mse_loss(reconstruction, x, reduction="sum").item()
+        count += x.numel()
+    return total / count
+
+
+def cosine_learning_rate(base: float, step: int, total: int) -> float:
+    """The cosine schedule's learning rate before step ``step`` (0-based) of ``total``."""
+    return base * 0.5 * (1.0 + math.cos(math.pi * min(step, total) / total))
+
+
+def warn_if_emulated_bf16(precision: str, device: torch.device) -> None:
+    """Warn when bf16 autocast would run emulated (several times slower than float32)."""
+    if precision == "bf16" and device.type == "cpu" and not cpu_has_native_bf16():
+        warnings.warn(
+            f"precision='bf16': this CPU (capability {torch.backends.cpu.get_cpu_capability()})"
+            " has no native bf16 (AMX or AVX-512 BF16), so bf16 autocast is emulated and "
+            "several times slower than float32; train with precision='fp32' here",
+            RuntimeWarning, stacklevel=3)
+
+
+def train(model: nn.Module, data: TrainingData, val_data: TrainingData | None,
+          settings: TrainSettings, *, generator: torch.Generator, device: torch.device,
+          verbose: bool = False, resume_from: TrainState | None = None,
           on_epoch_end: Callable[[TrainState], None] | None = None,
           rank: int = 0, world_size: int = 1) -> TrainingHistory:
-    """Train ``model`` in place; with ``X_val`` and ``patience``, keep the best epoch.
+    """Train ``model`` in place; with ``val_data`` and a patience, keep the best epoch.
 
-    Early stopping ends training after ``patience`` epochs without a new best
-    validation MSE and restores the weights of the best epoch.
+    Early stopping ends training after ``settings.patience`` epochs without a new
+    best validation MSE and restores the weights of the best epoch.
 
     Parameters
     ----------
@@ -162,8 +296,12 @@ def train(model: nn.Module, X_train: np.ndarray, X_val: np.ndarray | None, *,
         A :class:`MemAutoEncoder`, or one wrapped in
         ``torch.nn.parallel.DistributedDataParallel`` (then ``rank`` and
         ``world_size`` say which share of every batch this process trains on).
+    data, val_data:
+        Training samples and held-out normal samples (:data:`TrainingData`).
+    generator:
+        Draws the order of every epoch's batches (:func:`batch_indices`).
     resume_from:
-        Continue from this state (from :func:`memae.checkpoint.load_checkpoint`);
+        Continue from this state (from :func:`memae.training_checkpoint.load_checkpoint`);
         the result is bitwise that of an uninterrupted run on the CPU.
     on_epoch_end:
         Called with the loop's :class:`TrainState` after every epoch and once
@@ -174,15 +312,23 @@ def train(model: nn.Module, X_train: np.ndarray, X_val: np.ndarray | None, *,
         shuffling generator is seeded alike) is split ``idx[rank::world_size]``
         and each rank's loss is weighted by its share, so DDP's gradient average
         equals the gradient of the whole batch.
+
+    Raises
+    ------
+    TrainingDivergedError
+        An epoch's loss is NaN, infinite or :data:`DIVERGENCE_FACTOR` times the
+        mean square of the data it trained on.
     """
-    if batch_size < world_size:
-        raise ValueError(f"batch_size={batch_size} is smaller than the {world_size} processes "
-                         "of this data-parallel run; every rank needs a sample of each batch.")
+    if settings.batch_size < world_size:
+        raise ValueError(f"batch_size={settings.batch_size} is smaller than the {world_size} "
+                         "processes of this data-parallel run; every rank needs a sample of "
+                         "each batch.")
     module: MemAutoEncoder = getattr(model, "module", model)
-    optimizer = torch.optim.Adam(module.parameters(), lr=learning_rate,
-                                 weight_decay=weight_decay)
+    warn_if_emulated_bf16(settings.precision, device)
+    optimizer = torch.optim.Adam(module.parameters(), lr=settings.learning_rate,
+                                 weight_decay=settings.weight_decay)
     history = TrainingHistory()
-    best_state, best_val, since_best, start = None, math.inf, 0, 0
+    best_state, best_val, since_best, start, steps = None, math.inf, 0, 0, 0
     if resume_from is not None:
         module.load_state_dict(resume_from.model)
         optimizer.load_state_dict(resume_from.optimizer)
@@ -190,7 +336,7 @@ def train(model: nn.Module, X_train: np.ndarray, X_val: np.ndarray | None, *,
         torch.set_rng_state(resume_from.torch_rng)
         history = copy.deepcopy(resume_from.history)
         best_state, best_val = resume_from.best_model, resume_from.best_val
-        since_best, start = resume_from.since_best, resume_from.epoch
+        since_best, start, steps = resume_from.since_best, resume_from.epoch, resume_from.steps
         if resume_from.finished:
             module.eval()
             return history
@@ -198,60 +344,89 @@ def train(model: nn.Module, X_train: np.ndarray, X_val: np.ndarray | None, *,
     def snapshot(epoch: int, finished: bool = False) -> TrainState:
         return TrainState(epoch, module.state_dict(), optimizer.state_dict(),
                           generator.get_state(), torch.get_rng_state(), best_state,
-                          best_val, since_best, history, finished)
+                          best_val, since_best, history, finished, steps)
 
-    zero_error = mean_square(X_train) or 1.0
-    bar = tqdm(range(start, epochs), desc="training", unit="epoch", disable=not verbose,
-               leave=False, initial=start, total=epochs)
-    for epoch in bar:
+    sampler = _SlicedBatches(len(data), settings.batch_size, generator, rank, world_size)
+    loader = _loader(data, sampler, settings.num_workers)
+    total = settings.epochs * len(sampler)
+    if settings.max_steps is not None:
+        total = min(total, settings.max_steps)
+    autocast = settings.precision == "bf16"
+    bar = tqdm(total=total, initial=min(steps, total), desc="training", unit="batch",
+               disable=not verbose, leave=False)
+    began = time.perf_counter()
+    for epoch in range(start, settings.epochs):
+        if steps >= total:
+            break
         model.train()
-        loss_sum, mse_sum, seen = 0.0, 0.0, 0
-        for idx in batch_indices(len(X_train), batch_size, generator, min_size=world_size):
-            local = idx[rank::world_size]
-            x = torch.from_numpy(X_train[local]).to(device)
-            loss, mse = objective(model, x, entropy_weight)
+        sampler.global_sizes.clear()
+        loss_sum, mse_sum, square_sum, elements, seen = 0.0, 0.0, 0.0, 0, 0
+        for x, global_size in _batches(data, sampler, loader):
+            if settings.lr_schedule == "cosine":
+                for group in optimizer.param_groups:
+                    group["lr"] = cosine_learning_rate(settings.learning_rate, steps, total)
+            x = x.to(device)
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=autocast):
+                loss, mse = objective(model, x, settings.entropy_weight)
             optimizer.zero_grad(set_to_none=True)
             if world_size > 1:
-                (loss * (len(local) * world_size / len(idx))).backward()
+                (loss * (len(x) * world_size / global_size)).backward()
             else:
                 loss.backward()
             optimizer.step()
-            # One host sync per batch for both numbers.
-            batch_loss, batch_mse = torch.stack([loss.detach(), mse.detach()]).tolist()
-            loss_sum += batch_loss * len(local)
-            mse_sum += batch_mse * len(local)
-            seen += len(local)
-        loss_sum, mse_sum, seen = _global_sums([loss_sum, mse_sum, seen], world_size)
+            steps += 1
+            # One host sync per batch for all three numbers.
+            batch_loss, batch_mse, batch_square = torch.stack([
+                loss.detach().double(), mse.detach().double(),
+                torch.linalg.vector_norm(x.detach(), dtype=torch.float64) ** 2]).tolist()
+            loss_sum += batch_loss * len(x)
+            mse_sum += batch_mse * len(x)
+            square_sum += batch_square
+            elements += x.numel()
+            seen += len(x)
+            bar.update()
+            if steps >= total:
+                break
+        loss_sum, mse_sum, seen, square_sum, elements = _global_sums(
+            [loss_sum, mse_sum, seen, square_sum, elements], world_size)
         history.train_loss.append(loss_sum / seen)
         history.train_mse.append(mse_sum / seen)
-        loss = history.train_loss[-1]
+        history.steps = steps
+        loss, zero_error = history.train_loss[-1], (square_sum / elements) or 1.0
         if not math.isfinite(loss) or loss > DIVERGENCE_FACTOR * zero_error:
             raise TrainingDivergedError(
                 f"training diverged at epoch {epoch + 1} (loss {loss:.4g}, "
                 f"{loss / zero_error:.3g} times that of reconstructing every input as 0); "
                 "lower learning_rate or standardise the data (standardize=True)."
             )
-        stop = False
-        if X_val is None:
+        stop = steps >= total
+        if val_data is None:
             history.best_epoch = epoch + 1
-            bar.set_postfix(loss=f"{history.train_loss[-1]:.4g}")
+            bar.set_postfix(epoch=epoch + 1, loss=f"{loss:.4g}")
         else:
-            val = mean_reconstruction_loss(module, X_val, max(batch_size, 256), device)
+            val = mean_reconstruction_loss(module, val_data, max(settings.batch_size, 256)
+                                           if isinstance(val_data, np.ndarray)
+                                           else settings.batch_size, device)
             history.val_loss.append(val)
-            bar.set_postfix(loss=f"{history.train_loss[-1]:.4g}", val=f"{val:.4g}")
+            bar.set_postfix(epoch=epoch + 1, loss=f"{loss:.4g}", val=f"{val:.4g}")
             if val < best_val:
                 best_val, since_best, history.best_epoch = val, 0, epoch + 1
                 best_state = copy.deepcopy(module.state_dict())
             else:
                 since_best += 1
-                if patience is not None and since_best >= patience:
+                if settings.patience is not None and since_best >= settings.patience:
                     history.stopped_early = stop = True
                     logger.info("early stopping at epoch %d, best epoch %d",
                                 epoch + 1, history.best_epoch)
+        logger.info("epoch %d/%d: loss %.5g, mse %.5g%s, %d steps, %.0f s", epoch + 1,
+                    settings.epochs, loss, history.train_mse[-1],
+                    f", validation mse {history.val_loss[-1]:.5g}" if history.val_loss else "",
+                    steps, time.perf_counter() - began)
         if on_epoch_end is not None:
             on_epoch_end(snapshot(epoch + 1))
         if stop:
             break
+    bar.close()
     if len(history.train_loss) > 1 and history.train_loss[-1] > history.train_loss[0]:
         logger.warning("the training loss grew from %.4g (epoch 1) to %.4g (epoch %d): the "
                        "model did not learn; lower learning_rate.", history.train_loss[0],

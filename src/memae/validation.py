@@ -9,6 +9,8 @@ from typing import Any
 import numpy as np
 from sklearn.utils.validation import validate_data
 
+from memae.training import LR_SCHEDULES, PRECISIONS
+
 SUPPORTED_NDIM = {2: "tabular (n_samples, n_features)", 4: "images (n, C, H, W)",
                   5: "video clips (n, C, T, H, W)"}
 
@@ -46,6 +48,9 @@ PARAMETER_RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "weight_decay": (_real(0, np.inf), "a float >= 0"),
     "validation_fraction": (_real(0, 1, high_open=True), "a float in [0, 1)"),
     "patience": (_none_or(_int(1)), "None (no early stopping) or an int >= 1"),
+    "lr_schedule": (lambda v: v in LR_SCHEDULES, f"one of {LR_SCHEDULES}"),
+    "max_steps": (_none_or(_int(1)), "None (epochs decide) or an int >= 1"),
+    "precision": (lambda v: v in PRECISIONS, f"one of {PRECISIONS}"),
     "standardize": (lambda v: v in ("auto", True, False), "'auto', True or False"),
     "contamination": (_real(0, 0.5, low_open=True), "a float in (0, 0.5]"),
     "target_fpr": (_none_or(_real(0, 1, low_open=True, high_open=True)),
