@@ -132,7 +132,8 @@ def load_checkpoint(path: str | Path) -> tuple[TrainState, dict[str, Any]]:
 # Parameters that may change between a run and its resumption: they do not
 # change the trained weights.
 RESUMABLE_CHANGES = frozenset({"verbose", "device", "score_batch_size", "contamination",
-                               "target_fpr"})
+                               "target_fpr", "score_stride", "fast_stride", "smoothing",
+                               "temporal_smoothing", "num_workers", "cache_frames"})
 
 
 def _plain(value: Any) -> Any:
@@ -140,11 +141,19 @@ def _plain(value: Any) -> Any:
     return json.loads(json.dumps(value, default=lambda v: None))
 
 
-def run_fingerprint(params: dict[str, Any], X: np.ndarray) -> dict[str, Any]:
-    """What must match for a checkpoint to be resumed: parameters and a hash of ``X``."""
-    digest = hashlib.blake2b(np.ascontiguousarray(X).data, digest_size=16).hexdigest()
+def run_fingerprint(params: dict[str, Any], data: np.ndarray | dict[str, Any]
+                    ) -> dict[str, Any]:
+    """What must match for a checkpoint to be resumed: parameters and the data.
+
+    ``data`` is the training array (its shape and a hash of its bytes are
+    kept) or a JSON-ready description of data read lazily (video clips: their
+    names, sources and frame counts).
+    """
+    if isinstance(data, np.ndarray):
+        digest = hashlib.blake2b(np.ascontiguousarray(data).data, digest_size=16).hexdigest()
+        data = {"shape": list(data.shape), "data_blake2b": digest}
     kept = {k: v for k, v in params.items() if k not in RESUMABLE_CHANGES}
-    return _plain({"params": kept, "shape": list(X.shape), "data_blake2b": digest})
+    return _plain({"params": kept, **data})
 
 
 @dataclass
@@ -168,7 +177,7 @@ class CheckpointRun:
 
     @classmethod
     def open(cls, checkpoint_dir: str | Path | None, resume: bool, params: dict[str, Any],
-             X: np.ndarray) -> CheckpointRun:
+             data: np.ndarray | dict[str, Any]) -> CheckpointRun:
         """Check the arguments and load the checkpoint to resume, if any."""
         if checkpoint_dir is None:
             if resume:
@@ -178,7 +187,7 @@ class CheckpointRun:
         directory = Path(checkpoint_dir)
         if directory.exists() and not directory.is_dir():
             raise ValueError(f"checkpoint_dir {str(directory)!r} is a file; give a folder.")
-        fingerprint = run_fingerprint(params, X)
+        fingerprint = run_fingerprint(params, data)
         path = directory / CHECKPOINT_NAME
         if not resume or not path.exists():
             return cls(path, fingerprint)

@@ -25,6 +25,7 @@ import yaml
 
 from memae.atomic import write_text_atomic
 from memae.data.images import check_input_size
+from memae.video.config import VideoConfig
 
 __all__ = [
     "DataConfig",
@@ -38,6 +39,9 @@ __all__ = [
 ]
 
 DATA_FORMATS = ("auto", "table", "images")
+# What a run trains: "auto" reads a file as a table and a folder as images; video is
+# asked for by name, since a folder of frame folders also looks like an image folder.
+KINDS = ("auto", "tabular", "images", "video")
 COLORS = ("gray", "rgb")
 FIT_ON = ("normal", "all")
 
@@ -144,6 +148,24 @@ class DetectorConfig:
     score_batch_size: int = 1024
 
 
+def _video_detector_fields() -> list[tuple[str, Any, Any]]:
+    """VideoConfig's fields and the video detector's run settings, for one dataclass."""
+    out: list[tuple[str, Any, Any]] = []
+    for f in dataclasses.fields(VideoConfig):
+        default = (field(default_factory=f.default_factory)
+                   if f.default_factory is not dataclasses.MISSING else field(default=f.default))
+        out.append((f.name, f.type, default))
+    return out + [("device", "str", field(default="auto")),
+                  ("score_batch_size", "int", field(default=16))]
+
+
+VideoDetectorConfig = dataclasses.make_dataclass(
+    "VideoDetectorConfig", _video_detector_fields(),
+    namespace={"__doc__": "The detector section of a video run: the fields of "
+                          ":class:`memae.video.VideoConfig` plus ``device`` and "
+                          "``score_batch_size``."})
+
+
 @dataclass
 class EnsembleConfig:
     """Bagging: with ``n_estimators`` above 1, ``memae train`` fits a :class:`memae.MemAEEnsemble`.
@@ -178,11 +200,17 @@ class OutputConfig:
 class RunConfig:
     """Everything ``memae train`` needs; saved as ``config.yaml`` in the run directory."""
 
+    kind: str = "auto"
     data: DataConfig = field(default_factory=DataConfig)
-    detector: DetectorConfig = field(default_factory=DetectorConfig)
+    detector: Any = field(default_factory=DetectorConfig)
     ensemble: EnsembleConfig = field(default_factory=EnsembleConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
     threads: int = 1
+
+    @property
+    def video(self) -> bool:
+        """Whether this run trains a video model (``detector`` is a VideoDetectorConfig)."""
+        return self.kind == "video"
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dicts, lists and scalars (YAML- and JSON-ready)."""
@@ -196,6 +224,15 @@ class RunConfig:
     def validate(self) -> RunConfig:
         """Check the fields the detector does not check itself; returns ``self``."""
         data = self.data
+        if self.kind not in KINDS:
+            raise ValueError(f"kind (--kind) must be one of {KINDS}, got {self.kind!r}.")
+        if self.video:
+            given = [f"data.{name}" for name in ("label_col", "image_size", "normal_labels")
+                     if getattr(data, name)] + (["ensemble"] * (self.ensemble.n_estimators > 1))
+            if data.format != "auto" or given:
+                raise ValueError(f"kind video reads clips from data.path alone; drop "
+                                 f"{given or ['data.format']} (the frame size is "
+                                 "detector.size).")
         if data.format not in DATA_FORMATS:
             raise ValueError(f"data.format must be one of {DATA_FORMATS}, got {data.format!r}.")
         if data.fit_on not in FIT_ON:
@@ -230,8 +267,10 @@ class RunConfig:
         return self
 
 
-def _build(cls: type, values: Mapping[str, Any], prefix: str) -> Any:
-    """Instantiate dataclass ``cls`` from ``values``, recursing into nested dataclasses."""
+def _build(cls: type, values: Mapping[str, Any], prefix: str,
+           sections: Mapping[str, type] | None = None) -> Any:
+    """Instantiate dataclass ``cls`` from ``values``, recursing into nested dataclasses
+    (``sections`` names the dataclass of a section where it is not the field's default)."""
     if not isinstance(values, Mapping):
         where = prefix.rstrip(".") or "the configuration"
         raise ValueError(f"{where} must be a mapping of keys to values, got {values!r}.")
@@ -244,7 +283,7 @@ def _build(cls: type, values: Mapping[str, Any], prefix: str) -> Any:
         )
     kwargs = {}
     for name, value in values.items():
-        nested = fields[name].default_factory  # type: ignore[misc]
+        nested = (sections or {}).get(name, fields[name].default_factory)  # type: ignore[misc]
         if dataclasses.is_dataclass(nested):
             value = _build(nested, value, f"{prefix}{name}.")
         kwargs[name] = value
@@ -330,8 +369,17 @@ def resolve_config(file_values: Mapping[str, Any] | None = None,
     RunConfig
         Validated. Raises ``ValueError`` naming the first unknown key.
     """
-    values = RunConfig().to_dict()
-    for layer in (file_values or {}, *overrides):
-        _build(RunConfig, layer, "")  # names an unknown key before anything merges
+    layers = [file_values or {}, *overrides]
+    kinds = [layer["kind"] for layer in layers if isinstance(layer, Mapping) and "kind" in layer]
+    video = bool(kinds) and kinds[-1] == "video"
+    sections = {"detector": VideoDetectorConfig} if video else None
+    values = RunConfig(detector=VideoDetectorConfig() if video else DetectorConfig()).to_dict()
+    for layer in layers:
+        _build(RunConfig, layer, "", sections)  # names an unknown key before anything merges
         values = _merge(values, layer)
-    return _build(RunConfig, values, "").validate()
+    config = _build(RunConfig, values, "", sections).validate()
+    if video:
+        settings = {k: v for k, v in asdict(config.detector).items()
+                    if k not in ("device", "score_batch_size")}
+        VideoConfig.from_dict(settings)  # the video settings' own checks, before any work
+    return config

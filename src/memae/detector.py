@@ -16,16 +16,26 @@ from memae.checkpoint import CheckpointRun
 from memae.distributed import distributed_context, wrap_data_parallel
 from memae.machine import physical_memory
 from memae.memmap_pages import release_rows
+from memae.model_file import (
+    ModelFileError,
+    check_detector_file,
+    corrupt_file,
+    field_error,
+    model_target,
+    read_model_file,
+    write_model_file,
+)
 from memae.models import MemAutoEncoder, create_model, model_config
 from memae.models.conv import ConvConfig
 from memae.scoring import element_errors, sample_scores
 from memae.thresholds import ScoreContract, contamination_threshold, fpr_threshold
-from memae.training import TrainSettings, train
+from memae.training import TrainingHistory, TrainSettings, train
 from memae.validation import check_input, check_params
 
 logger = logging.getLogger(__name__)
 
 AUTO_MODELS = {2: "mlp", 4: "conv2d", 5: "conv3d"}
+_MODEL_PREFIX = "model."
 # Rows validated at once by decision_function (rounded to whole scoring batches).
 VALIDATION_CHUNK_ROWS = 65_536
 
@@ -395,14 +405,97 @@ class MemAEDetector(ScoreContract, OutlierMixin, BaseEstimator):
 
     # ------------------------------------------------------------- persistence
     def save(self, path: str | Path) -> Path:
-        """Write weights and metadata to one safetensors file (atomically)."""
-        from memae.persistence import save_detector
+        """Write weights and metadata to one model file, atomically (:mod:`memae.model_file`)."""
+        path = model_target(path)
+        check_is_fitted(self, "model_")
+        meta, tensors = self.model_document()
+        return write_model_file(path, "detector", meta, tensors)
 
-        return save_detector(self, path)
+    def model_document(self) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+        """The JSON document and the tensors that describe this fitted detector."""
+        tensors = {_MODEL_PREFIX + k: v for k, v in self.model_.state_dict().items()}
+        tensors["train.decision_scores"] = torch.from_numpy(
+            np.ascontiguousarray(self.decision_scores_))
+        if self.validation_scores_ is not None:
+            tensors["train.validation_scores"] = torch.from_numpy(
+                np.ascontiguousarray(self.validation_scores_))
+        if self.scale_mean_ is not None:
+            tensors["scale.mean"] = torch.from_numpy(np.ascontiguousarray(self.scale_mean_))
+            tensors["scale.std"] = torch.from_numpy(np.ascontiguousarray(self.scale_std_))
+        history = self.history_
+        meta = {
+            "params": self.get_params(),
+            "model": {"name": self.model_name_, **self.model_.spec()},
+            "input_shape": list(self.input_shape_),
+            "n_features_in": int(self.n_features_in_),
+            "threshold": float(self.threshold_),
+            "training": {
+                "train_loss": history.train_loss, "train_mse": history.train_mse,
+                "val_loss": history.val_loss, "best_epoch": history.best_epoch,
+                "stopped_early": history.stopped_early, "steps": history.steps,
+                "n_train": int(self.n_train_), "n_val": int(self.n_val_),
+                "fit_seconds": float(self.fit_seconds_),
+            },
+        }
+        return meta, tensors
 
     @classmethod
     def load(cls, path: str | Path, device: str = "cpu") -> MemAEDetector:
         """Rebuild a detector saved with :meth:`save` (never unpickles anything)."""
-        from memae.persistence import load_detector
+        resolve_device(device)  # a device error is the caller's, not the file's
+        file = read_model_file(path, "detector")
+        check_detector_file(file.path, file.meta, file.tensors)
+        return cls.from_document(file.meta, file.tensors, device, file.path)
 
-        return load_detector(path, device=device)
+    @classmethod
+    def from_document(cls, meta: dict[str, Any], tensors: dict[str, torch.Tensor],
+                      device: str, path: Path) -> MemAEDetector:
+        """The detector that :meth:`model_document` described (checked fields)."""
+        try:
+            return cls._rebuild(meta, tensors, device, path)
+        except ModelFileError:
+            raise  # names the file and the field already
+        except (KeyError, TypeError, AttributeError, ValueError) as error:
+            raise corrupt_file(path, error) from error
+
+    @classmethod
+    def _rebuild(cls, meta: dict[str, Any], tensors: dict[str, torch.Tensor], device: str,
+                 path: Path) -> MemAEDetector:
+        detector = cls(**{**meta["params"], "device": device})
+        model = create_model(meta["model"]["name"], **meta["model"]["config"])
+        state = {k[len(_MODEL_PREFIX):]: v for k, v in tensors.items()
+                 if k.startswith(_MODEL_PREFIX)}
+        try:
+            model.load_state_dict(state, strict=True)
+        except RuntimeError as error:
+            raise ValueError(f"the weights do not fit the stored model config: {error}"
+                             ) from error
+        shape = tuple(meta["input_shape"])
+        try:
+            with torch.no_grad():  # the stored input shape must round-trip through the model
+                given = list(model.eval()(torch.zeros((1, *shape))).reconstruction.shape[1:])
+        except RuntimeError:
+            given = None
+        if given != list(shape):
+            raise field_error(path, "input_shape", list(shape),
+                              f"a sample shape the model reconstructs (it gives {given})")
+        detector.device_ = resolve_device(device)
+        detector.model_ = model.to(detector.device_).eval()
+        detector.model_name_ = meta["model"]["name"]
+        detector.input_shape_ = shape
+        detector.n_features_in_ = meta["n_features_in"]
+        detector.threshold_ = meta["threshold"]
+        detector.decision_scores_ = tensors["train.decision_scores"].numpy()
+        val = tensors.get("train.validation_scores")
+        detector.validation_scores_ = None if val is None else val.numpy()
+        detector.scale_mean_ = tensors["scale.mean"].numpy() if "scale.mean" in tensors else None
+        detector.scale_std_ = tensors["scale.std"].numpy() if "scale.std" in tensors else None
+        detector.labels_ = (detector.decision_scores_ > detector.threshold_).astype(int)
+        training = meta["training"]
+        detector.history_ = TrainingHistory(
+            train_loss=training["train_loss"], train_mse=training["train_mse"],
+            val_loss=training["val_loss"], best_epoch=training["best_epoch"],
+            stopped_early=training["stopped_early"], steps=training.get("steps", 0))
+        detector.n_train_, detector.n_val_ = training["n_train"], training["n_val"]
+        detector.fit_seconds_ = training["fit_seconds"]
+        return detector

@@ -21,12 +21,25 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 from sklearn.base import BaseEstimator, OutlierMixin, clone
 from sklearn.utils.validation import check_is_fitted, check_random_state
 
-from memae.detector import VALIDATION_CHUNK_ROWS, MemAEDetector
+from memae.detector import VALIDATION_CHUNK_ROWS, MemAEDetector, resolve_device
+from memae.model_file import (
+    ModelFileError,
+    check_ensemble_file,
+    corrupt_file,
+    model_target,
+    read_model_file,
+    write_model_file,
+)
 from memae.thresholds import ScoreContract, contamination_threshold, fpr_threshold
 from memae.validation import check_input, check_params
+
+_MEMBER_PREFIX = "estimators."
+# Fitted arrays stored as tensors named ensemble.<name without the underscore>.
+_STATE = ("member_mean_", "member_std_", "decision_scores_", "oob_scores_")
 
 
 def member_rows(max_samples: Any, n: int) -> int:
@@ -197,14 +210,57 @@ class MemAEEnsemble(ScoreContract, OutlierMixin, BaseEstimator):
         return np.asarray(total / len(self.estimators_), dtype=np.float32)
 
     def save(self, path: str | Path) -> Path:
-        """Write every member and the ensemble's state to one safetensors file."""
-        from memae.persistence import save_ensemble
-
-        return save_ensemble(self, path)
+        """Write every member and the ensemble's state to one model file (atomically)."""
+        path = model_target(path)
+        check_is_fitted(self, "estimators_")
+        tensors: dict[str, torch.Tensor] = {}
+        members = []
+        for i, (member, rows) in enumerate(zip(self.estimators_, self.samples_, strict=True)):
+            member_meta, member_tensors = member.model_document()
+            tensors.update({f"{_MEMBER_PREFIX}{i}.{k}": v for k, v in member_tensors.items()})
+            tensors[f"{_MEMBER_PREFIX}{i}.rows"] = torch.from_numpy(np.ascontiguousarray(rows))
+            members.append(member_meta)
+        for name in _STATE:
+            tensors[f"ensemble.{name.rstrip('_')}"] = torch.from_numpy(
+                np.ascontiguousarray(getattr(self, name), dtype=np.float64))
+        params = self.get_params(deep=False)
+        template = params.pop("estimator")
+        meta = {"params": params,
+                "estimator_params": None if template is None else template.get_params(deep=False),
+                "input_shape": list(self.input_shape_),
+                "n_features_in": int(self.n_features_in_),
+                "threshold": float(self.threshold_),
+                "fit_seconds": float(self.fit_seconds_), "members": members}
+        return write_model_file(path, "ensemble", meta, tensors)
 
     @classmethod
     def load(cls, path: str | Path, device: str = "cpu") -> MemAEEnsemble:
         """Rebuild an ensemble saved with :meth:`save` (never unpickles anything)."""
-        from memae.persistence import load_ensemble
-
-        return load_ensemble(path, device=device)
+        resolve_device(device)
+        file = read_model_file(path, "ensemble")
+        meta, tensors, path = file.meta, file.tensors, file.path
+        check_ensemble_file(path, meta, tensors, _MEMBER_PREFIX)
+        try:
+            template = meta["estimator_params"]
+            ensemble = cls(
+                None if template is None else MemAEDetector(**{**template, "device": device}),
+                **meta["params"])
+            ensemble.estimators_, ensemble.samples_ = [], []
+            for i, member_meta in enumerate(meta["members"]):
+                prefix = f"{_MEMBER_PREFIX}{i}."
+                own = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+                ensemble.samples_.append(own.pop("rows").numpy())
+                ensemble.estimators_.append(
+                    MemAEDetector.from_document(member_meta, own, device, path))
+            for name in _STATE:
+                setattr(ensemble, name, tensors[f"ensemble.{name.rstrip('_')}"].numpy())
+            ensemble.input_shape_ = tuple(meta["input_shape"])
+            ensemble.n_features_in_ = meta["n_features_in"]
+            ensemble.threshold_ = meta["threshold"]
+            ensemble.fit_seconds_ = meta["fit_seconds"]
+            ensemble.labels_ = (ensemble.decision_scores_ > ensemble.threshold_).astype(int)
+        except ModelFileError:
+            raise  # names the file and the field already
+        except (KeyError, TypeError, AttributeError, ValueError) as error:
+            raise corrupt_file(path, error) from error
+        return ensemble

@@ -1,5 +1,10 @@
 """Export a fitted detector to ONNX: raw input in, anomaly score per sample out.
 
+A video model exports its window scoring instead (:class:`VideoScoringGraph`):
+windows ``(batch, C, T, H, W)`` of preprocessed frames in, the squared error of
+each of their frames ``(batch, T)`` out; a frame's score is the mean of its
+windows' values, as :func:`memae.video.score_frames` computes it.
+
 The exported graph does what :meth:`MemAEDetector.decision_function` does
 (for a :class:`memae.MemAEEnsemble`, every member's graph and the standardised mean):
 standardise with the training statistics (baked in as constants), run the
@@ -25,11 +30,13 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-import memae
+from memae._version import __version__
 from memae.atomic import atomic_path
+from memae.video.detector import VideoDetector
+from memae.video.signal import signal_channels
 
-__all__ = ["EXPORTERS", "EnsembleScoringGraph", "ScoringGraph", "check_onnx", "export_onnx",
-           "scoring_graph"]
+__all__ = ["EXPORTERS", "EnsembleScoringGraph", "ScoringGraph", "VideoScoringGraph",
+           "check_onnx", "export_onnx", "onnx_reference_scores", "scoring_graph"]
 
 EXPORTERS = ("dynamo", "legacy")
 INPUT_NAME = "input"
@@ -85,8 +92,35 @@ class EnsembleScoringGraph(nn.Module):
         return ((scores - self.member_mean) / self.member_std).mean(dim=1)
 
 
+class VideoScoringGraph(nn.Module):
+    """``windows (batch, C, T, H, W) -> mean over pixels of the channel-summed squared
+    error of each frame (batch, T)``, and on request the reconstruction."""
+
+    def __init__(self, model: nn.Module, with_reconstruction: bool = False) -> None:
+        super().__init__()
+        self.model = model.eval()
+        self.with_reconstruction = with_reconstruction
+
+    def forward(self, x: Tensor) -> Tensor | tuple[Tensor, Tensor]:
+        reconstruction = self.model(x).reconstruction
+        score = ((reconstruction - x) ** 2).sum(dim=1).flatten(2).mean(dim=2)  # (batch, T)
+        return (score, reconstruction) if self.with_reconstruction else score
+
+
+def input_shape(detector: Any) -> tuple[int, ...]:
+    """One sample's shape: a row, an image, or a video model's window ``(C, T, H, W)``."""
+    if isinstance(detector, VideoDetector):
+        config = detector.config
+        return (signal_channels(config.input_signal), config.clip_length, *config.size)
+    return tuple(detector.input_shape_)
+
+
 def scoring_graph(detector: Any, with_reconstruction: bool = False) -> nn.Module:
-    """The scoring graph of a fitted detector or ensemble (weights copied to the CPU)."""
+    """The scoring graph of a fitted detector, ensemble or video model (weights copied
+    to the CPU)."""
+    if isinstance(detector, VideoDetector):
+        return VideoScoringGraph(copy.deepcopy(detector.model_).cpu(), with_reconstruction)
+
     def single(member: Any, reconstruction: bool) -> ScoringGraph:
         return ScoringGraph(copy.deepcopy(member.model_).cpu(), member.scale_mean_,
                             member.scale_std_, reconstruction)
@@ -101,11 +135,16 @@ def scoring_graph(detector: Any, with_reconstruction: bool = False) -> nn.Module
 
 
 def _metadata(detector: Any, input_spec: dict[str, Any] | None) -> dict[str, str]:
+    if isinstance(detector, VideoDetector):
+        return {"memae.version": __version__, "memae.kind": "video",
+                "memae.model": detector.config.model,
+                "memae.input_shape": json.dumps(list(input_shape(detector))),
+                "memae.video_config": json.dumps(detector.config.to_dict())}
     members = getattr(detector, "estimators_", None)
     name = (f"ensemble of {len(members)} x {members[0].model_name_}" if members
             else detector.model_name_)
     return {
-        "memae.version": memae.__version__,
+        "memae.version": __version__,
         "memae.model": name,
         "memae.threshold": repr(float(detector.threshold_)),
         "memae.input_shape": json.dumps(list(detector.input_shape_)),
@@ -151,7 +190,7 @@ def export_onnx(detector: Any, path: str | os.PathLike[str], *,
         raise ImportError("ONNX export needs onnx: pip install 'memae[onnx]'") from error
     path = Path(path)
     graph = scoring_graph(detector, with_reconstruction)
-    example = torch.zeros((2, *detector.input_shape_), dtype=torch.float32)
+    example = torch.zeros((2, *input_shape(detector)), dtype=torch.float32)
     outputs = ["score", "reconstruction"] if with_reconstruction else ["score"]
     options: dict[str, Any] = {"input_names": [INPUT_NAME], "output_names": outputs,
                                "opset_version": opset_version}
@@ -173,6 +212,15 @@ def export_onnx(detector: Any, path: str | os.PathLike[str], *,
     return path
 
 
+def onnx_reference_scores(detector: Any, X: np.ndarray) -> np.ndarray:
+    """What the exported graph must output for ``X``, computed by PyTorch."""
+    if not isinstance(detector, VideoDetector):
+        return detector.decision_function(X)
+    with torch.no_grad():
+        return VideoScoringGraph(detector.model_)(
+            torch.from_numpy(np.asarray(X, dtype=np.float32)).to(detector.device_)).cpu().numpy()
+
+
 def check_onnx(detector: Any, path: str | os.PathLike[str], X: np.ndarray) -> float:
     """Largest absolute difference between onnxruntime's and PyTorch's scores of ``X``."""
     try:
@@ -182,4 +230,4 @@ def check_onnx(detector: Any, path: str | os.PathLike[str], X: np.ndarray) -> fl
                           "pip install 'memae[onnx]'") from error
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     (onnx_scores, *_) = session.run(None, {INPUT_NAME: np.asarray(X, dtype=np.float32)})
-    return float(np.abs(onnx_scores - detector.decision_function(X)).max())
+    return float(np.abs(onnx_scores - onnx_reference_scores(detector, X)).max())

@@ -1,4 +1,12 @@
-"""Every field of a detector's model file checked against what ``save`` writes.
+"""The one model-file schema: a safetensors file with a JSON document in its header.
+
+Every trained model (a detector, an ensemble, a video model) is written by
+:func:`write_model_file` as tensors plus one JSON document under the header key
+``"memae"`` holding the format version, the ``kind`` and what that kind needs
+to be rebuilt. Nothing is ever unpickled, so a file cannot run code.
+:func:`read_model_file` is the one reader: it names the file and what is wrong
+with it, and reads files of the previous format (version 1, which kept video
+models under their own header key) as the current one.
 
 A model file is data a user may have edited or damaged. :func:`check_detector_file`
 checks the JSON document and the tensors of one detector (and
@@ -10,19 +18,37 @@ file and the field named, instead of failing (or silently predicting) later.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from numbers import Integral, Real
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
+from safetensors import SafetensorError
 
+from memae._version import __version__
 from memae.models import list_models
+from memae.safefile import read_all, write_atomic
 from memae.validation import PARAMETER_RULES
 
-__all__ = ["ModelFileError", "check_detector_file", "check_ensemble_file", "field_error",
-           "file_error"]
+__all__ = ["FORMAT_VERSION", "KINDS", "ModelFile", "ModelFileError", "check_detector_file",
+           "check_ensemble_file", "field_error", "file_error", "read_model_file",
+           "write_model_file"]
+
+FORMAT_VERSION = 2
+METADATA_KEY = "memae"
+# kind -> how a user loads it (for messages)
+KINDS: dict[str, str] = {"detector": "memae.MemAEDetector.load",
+                         "ensemble": "memae.MemAEEnsemble.load",
+                         "video": "memae.VideoDetector.load"}
+# Version 1 named the estimator's class instead of a kind, and video files used their
+# own header key.
+_V1_ESTIMATORS = {"MemAEDetector": "detector", "MemAEEnsemble": "ensemble"}
+_V1_VIDEO_KEY = "memae_video"
 
 # Sample ranks a detector takes: (d,), (C, H, W), (C, T, H, W).
 SAMPLE_RANKS = (1, 3, 4)
@@ -36,6 +62,12 @@ def file_error(path: Path, detail: str) -> ModelFileError:
     """The error for a model file that is wrong as ``detail`` says."""
     return ModelFileError(f"{str(path)!r} is a corrupt or edited memae model file: {detail}; "
                           "save or train the model again.")
+
+
+def corrupt_file(path: Path, error: Exception) -> ValueError:
+    """The error for a model file whose fields passed the checks but do not fit together."""
+    return ValueError(f"{str(path)!r} is a corrupt or edited memae model file "
+                      f"({type(error).__name__}: {error}); save the model again.")
 
 
 def field_error(path: Path, field: str, value: Any, expected: str) -> ModelFileError:
@@ -66,6 +98,7 @@ TRAINING_RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "stopped_early": (lambda v: isinstance(v, bool), "true or false"),
     "n_train": (_int(1), "an int >= 1"),
     "n_val": (_int(0), "an int >= 0"),
+    "steps": (lambda v: v is None or _int(0)(v), "an int >= 0"),
     "fit_seconds": (lambda v: _finite(v) and v >= 0, "a number >= 0"),
 }
 
@@ -195,3 +228,96 @@ def check_ensemble_file(path: Path, meta: Mapping[str, Any],
     if not bool((tensors["ensemble.member_std"] > 0).all()):
         raise field_error(path, "tensor ensemble.member_std", "a zero or negative value",
                           "positive spreads")
+
+
+@dataclass
+class ModelFile:
+    """What :func:`read_model_file` found: the kind, its JSON document and its tensors."""
+
+    path: Path
+    kind: str
+    meta: dict[str, Any]
+    tensors: dict[str, torch.Tensor]
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (np.integer, np.floating)):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.random.RandomState):
+        return None
+    raise TypeError(f"cannot store {type(value).__name__} in a model file")
+
+
+def model_target(path: str | Path) -> Path:
+    """``path`` as a model file to write, refusing a directory."""
+    path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"path {str(path)!r} is a directory; give a file name, "
+                         "e.g. model.safetensors.")
+    return path
+
+
+def write_model_file(path: str | Path, kind: str, meta: dict[str, Any],
+                     tensors: dict[str, torch.Tensor]) -> Path:
+    """Write a model of ``kind`` atomically: ``tensors`` and the JSON document ``meta``."""
+    if kind not in KINDS:
+        raise ValueError(f"kind: got {kind!r}; expected one of {sorted(KINDS)}")
+    path = model_target(path)
+    document = {"format_version": FORMAT_VERSION, "kind": kind, "memae_version": __version__,
+                **meta}
+    tensors = {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
+    write_atomic(path, tensors, {METADATA_KEY: json.dumps(document, default=_json_default)},
+                 f"{kind} model file")
+    return path
+
+
+def read_model_file(path: str | Path, kind: str | None = None) -> ModelFile:
+    """Read the model file at ``path``; with ``kind``, refuse a file of another kind.
+
+    Raises
+    ------
+    FileNotFoundError
+        No file at ``path``.
+    ValueError
+        Not a safetensors file, no memae document, broken JSON, an unknown
+        format version or kind, or (with ``kind``) a model of another kind.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no model file at {str(path)!r}; check the path.")
+    try:
+        header, tensors = read_all(path)
+    except (SafetensorError, OSError, ValueError) as error:
+        raise ValueError(f"{str(path)!r} is not a memae model file (a safetensors file "
+                         f"written by memae's save): {error}") from error
+    key = METADATA_KEY if METADATA_KEY in header else _V1_VIDEO_KEY
+    if key not in header:
+        raise ValueError(f"{str(path)!r} is a safetensors file but has no memae metadata; "
+                         "was it written by memae's save (MemAEDetector.save, "
+                         "VideoDetector.save, memae train)?")
+    try:
+        meta = json.loads(header[key])
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{str(path)!r} has corrupt memae metadata ({error}); "
+                         "save the model again.") from error
+    if not isinstance(meta, dict):
+        raise ValueError(f"{str(path)!r} has corrupt memae metadata (not a JSON object).")
+    version = meta.get("format_version")
+    if version == 1:
+        found = "video" if key == _V1_VIDEO_KEY else _V1_ESTIMATORS.get(
+            meta.get("estimator", "MemAEDetector"))
+    elif version == FORMAT_VERSION and key == METADATA_KEY:
+        found = meta.get("kind")
+    else:
+        raise ValueError(
+            f"{str(path)!r} has model format version {version!r}; this memae "
+            f"({__version__}) reads versions 1 and {FORMAT_VERSION}. Use the memae release "
+            "that wrote it, or retrain.")
+    if found not in KINDS:
+        raise field_error(path, "kind", found, f"one of {sorted(KINDS)}")
+    if kind is not None and found != kind:
+        raise ValueError(f"{str(path)!r} holds a {found} model, not a {kind}; load it with "
+                         f"memae.load(path) or {KINDS[found]}.")
+    return ModelFile(path, found, meta, tensors)

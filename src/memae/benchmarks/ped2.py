@@ -6,8 +6,10 @@ test frames, ROC-AUC against the ``ped2.mat`` labels. Both scoring modes are rep
 (sliding: stride 1; fast: non-overlapping clips) with their frames per second, and the
 pixel-level AUROC against the UCSD masks when ``ucsd_ped2_gt`` is in the data folder.
 
-``--config`` takes ``cpu`` (default) or ``paper``, optionally suffixed ``-ae`` or
-``-nonspar`` for the ablation variants (e.g. ``cpu-ae``).
+``--config`` takes ``cpu`` (default, the ``ped2-cpu`` preset) or ``paper`` (``ped2-paper``),
+optionally suffixed ``-ae`` or ``-nonspar`` for the ablation variants of
+:mod:`memae.ablation` (e.g. ``cpu-ae``). Each run trains a :class:`memae.VideoDetector`
+and evaluates it; the protocol is all this module adds.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from memae.ablation import variant_params
 from memae.atomic import atomic_path
 from memae.benchmarks.base import (
     BenchmarkOptions,
@@ -28,32 +31,31 @@ from memae.benchmarks.base import (
     register_benchmark,
 )
 from memae.data.datadir import resolve_data_dir
-from memae.video.checkpoint import save_video_model
-from memae.video.config import VIDEO_CONFIGS, VideoConfig, video_config
+from memae.video.detector import VideoDetector, preset_config
 from memae.video.evaluate import ModeResult, evaluate_mode, frame_auc, ped2_mask_name
 from memae.video.frames import VideoClip, discover_clips
 from memae.video.labels import load_pixel_masks
-from memae.video.train import train_video_model
 
 logger = logging.getLogger(__name__)
 
 PAPER_AUC = {"memae": 0.941, "ae": 0.917, "nonspar": 0.929}
 PAPER_NAMES = {"memae": "MemAE", "ae": "AE", "nonspar": "MemAE-nonSpar"}
+PRESETS = {"cpu": "ped2-cpu", "paper": "ped2-paper"}
 # --quick: two training steps on two clips, scored on two test clips (a CI smoke run).
 QUICK_TEST_CLIPS = 2
 
 
-def resolve_config(name: str | None, seed: int, quick: bool) -> tuple[str, VideoConfig]:
-    """``"cpu"``, ``"paper"``, ``"cpu-ae"``, ``"paper-nonspar"``, ... -> a VideoConfig."""
+def resolve_config(name: str | None, seed: int, quick: bool) -> tuple[str, VideoDetector]:
+    """``"cpu"``, ``"paper"``, ``"cpu-ae"``, ``"paper-nonspar"``, ... -> an untrained detector."""
     name = name or "cpu"
     base, _, variant = name.partition("-")
-    if base not in VIDEO_CONFIGS:
-        raise ValueError(f"--config: got {name!r}; expected one of {sorted(VIDEO_CONFIGS)}, "
+    if base not in PRESETS or (variant or "memae") not in PAPER_NAMES:
+        raise ValueError(f"--config: got {name!r}; expected one of {sorted(PRESETS)}, "
                          "optionally suffixed -ae or -nonspar")
-    overrides = {"seed": seed}
+    changes = {"random_state": seed, **variant_params(PAPER_NAMES[variant or "memae"])}
     if quick:
-        overrides.update(epochs=1, cache_frames=64)
-    return name, video_config(base, variant or "memae", **overrides)
+        changes.update(epochs=1, max_steps=2, cache_frames=64)
+    return name, VideoDetector(preset_config(PRESETS[base]).replace(**changes))
 
 
 def _ped2_root(options: BenchmarkOptions) -> Path:
@@ -83,27 +85,27 @@ def run(options: BenchmarkOptions) -> BenchmarkResult:
         masks = load_pixel_masks(mask_file, [ped2_mask_name(c.name) for c in test_clips])
     rows, settings = [], {}
     for seed in seeds:
-        name, config = resolve_config(options.config, seed, options.quick)
-        settings = {"config_name": name, "config": config.to_dict()}
+        name, detector = resolve_config(options.config, seed, options.quick)
+        detector.device, detector.verbose = options.device, not options.quick
+        settings = {"config_name": name, "preset": PRESETS[name.partition("-")[0]],
+                    "config": detector.config.to_dict()}
         logger.info("ped2 %s seed %d: training on %d clips", name, seed, len(train_clips))
-        trained = train_video_model(config, train_clips, device=options.device,
-                                    max_steps=2 if options.quick else None,
-                                    progress=not options.quick)
+        detector.fit(train_clips)
         stem = options.out_dir / f"ped2_{name}_seed{seed}"
-        save_video_model(trained, stem.with_suffix(".safetensors"))
+        detector.save(stem.with_suffix(".safetensors"))
         results = []
         for mode in ("sliding", "fast"):
-            result = evaluate_mode(trained, test_clips, mode, masks, device=options.device)
+            result = evaluate_mode(detector, test_clips, mode, masks)
             logger.info("ped2 %s seed %d %s: frame AUC %.4f", name, seed, mode,
                         result.frame_auc)
             row = {
                 "config": name, "seed": seed, "mode": mode, "stride": result.stride,
                 "frame_auc": result.frame_auc, "pixel_auc": result.pixel_auc,
                 "frames_per_second": result.frames_per_second,
-                "train_seconds": trained.training["seconds"],
-                "train_steps": trained.training["steps"],
+                "train_seconds": detector.training_["fit_seconds"],
+                "train_steps": detector.history_.steps,
             }
-            if config.temporal_smoothing > 1:
+            if detector.config.temporal_smoothing > 1:
                 row["frame_auc_unsmoothed"] = frame_auc(
                     result.raw_scores, [np.asarray(c.labels) for c in test_clips])
             rows.append(row)

@@ -11,9 +11,10 @@ from memae.atomic import atomic_path, check_file_target
 from memae.cli.common import add_common_options, set_threads, show_progress
 from memae.detector import MemAEDetector
 from memae.ensemble import MemAEEnsemble
-from memae.export import EXPORTERS, check_onnx, export_onnx
-from memae.persistence import load_model
+from memae.export import EXPORTERS, check_onnx, export_onnx, input_shape
+from memae.loading import load
 from memae.run_dir import RunDir, locate_model
+from memae.video.detector import VideoDetector
 
 PARITY_TOLERANCE = 1e-4
 
@@ -23,7 +24,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "export", help="export a trained model (ONNX)",
         description="The ONNX graph takes raw samples (batch axis dynamic), standardises them "
                     "as the detector does and outputs the anomaly score per sample; the "
-                    "threshold is in its metadata. See docs/export.md.")
+                    "threshold is in its metadata; a video model's graph takes windows of "
+                    "frames and outputs each frame's error. See docs/export.md.")
     parser.add_argument("model", help="run directory or model .safetensors file")
     parser.add_argument("--format", choices=("onnx",), default="onnx")
     parser.add_argument("--out", type=Path, default=None,
@@ -37,10 +39,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=handle)
 
 
-def probe_inputs(detector: MemAEDetector | MemAEEnsemble, n: int = 16, seed: int = 0
-                 ) -> np.ndarray:
+def probe_inputs(detector: MemAEDetector | MemAEEnsemble | VideoDetector, n: int = 16,
+                 seed: int = 0) -> np.ndarray:
     """Random samples in the range the model was trained on, for the parity check."""
     rng = np.random.default_rng(seed)
+    if isinstance(detector, VideoDetector):  # windows of preprocessed frames, in [-1, 1]
+        return rng.uniform(-1, 1, (4, *input_shape(detector))).astype(np.float32)
     X = rng.standard_normal((n, *detector.input_shape_)).astype(np.float32)
     scaled = getattr(detector, "estimators_", [detector])[0]  # an ensemble: its first member
     if scaled.scale_mean_ is not None:
@@ -53,7 +57,7 @@ def handle(args: argparse.Namespace) -> int:
     model_path, run = locate_model(args.model)
     out = check_file_target(args.out if args.out is not None
                             else model_path.with_suffix(".onnx"), "--out")
-    detector = load_model(model_path)  # a detector or an ensemble
+    detector = load(model_path)
     spec = run.read_json(RunDir.INPUT) if run.input_spec.is_file() else None
     # Exported and checked under a temporary name: a failed parity check leaves no file.
     with atomic_path(out, "--out") as tmp:

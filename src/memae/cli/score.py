@@ -15,9 +15,10 @@ from memae.cli.common import (
     show_progress,
 )
 from memae.data.inputs import load_inputs
-from memae.persistence import load_model
+from memae.loading import load
 from memae.run_dir import locate_model
 from memae.scores_file import write_scores
+from memae.video.detector import VideoDetector
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -40,7 +41,10 @@ def handle(args: argparse.Namespace) -> int:
     set_threads(args.threads)
     progress = show_progress(args)
     model_path, run = locate_model(args.model)
-    detector = load_model(model_path, device=args.device)  # a detector or an ensemble
+    detector = load(model_path, device=args.device)
+    if isinstance(detector, VideoDetector):
+        raise ValueError(f"{str(model_path)!r} holds a video model; score a video with "
+                         f"memae score-video VIDEO --model {args.model} --out scores.csv")
     spec = input_spec(run, detector)
     config = run_config(run)
     out = args.out

@@ -2,10 +2,10 @@
 
 Frames are decoded, scored and written one after another (see
 :func:`memae.video.score.score_frames`), so memory stays constant for any video length.
-The CSV holds the model's frame scores (``frame,score``: after its per-location
-normalisation and temporal smoothing, if its config has them, before any per-video
-rescaling); per-video min-max normalisation, as in the
-paper's evaluation, needs the whole video and is left to the reader of the file.
+The CSV holds the model's frame scores (``frame,score``: after its temporal
+smoothing, if its config has one, before any per-video rescaling); per-video min-max
+normalisation, as in the paper's evaluation, needs the whole video and is left to the
+reader of the file.
 """
 
 from __future__ import annotations
@@ -25,12 +25,10 @@ from tqdm.auto import tqdm
 from memae.atomic import atomic_path, check_file_target
 from memae.detector import resolve_device
 from memae.machine import physical_memory
-from memae.video.checkpoint import load_video_model
+from memae.run_dir import locate_model
+from memae.video.detector import VideoDetector
 from memae.video.overlay import OverlayWriter
-from memae.video.score import score_frames
-from memae.video.signal import model_inputs
 from memae.video.stream import iter_images, open_clip
-from memae.video.temporal import smooth_stream
 from memae.video.transforms import FrameTransform
 
 logger = logging.getLogger(__name__)
@@ -39,10 +37,12 @@ logger = logging.getLogger(__name__)
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "score-video", help="per-frame anomaly scores of a video file or frame folder",
-        description="Scores every frame with a video model file (from `memae benchmark "
-                    "ped2` or save_video_model) and writes frame,score rows to a CSV.")
+        description="Scores every frame with a video model (a run directory of `memae train "
+                    "--kind video`, or its model file) and writes frame,score rows to a CSV.")
     parser.add_argument("input", type=Path, help="video file (.mp4, .avi, ...) or frame folder")
-    parser.add_argument("--model", type=Path, required=True, help="video model .safetensors")
+    parser.add_argument("--model", type=Path, required=True,
+                        help="run directory of `memae train --kind video`, or a video model "
+                             ".safetensors")
     parser.add_argument("--out", type=Path, required=True, help="CSV file to write")
     parser.add_argument("--overlay", type=Path, default=None,
                         help="also write a video with the anomaly maps in red (.mp4)")
@@ -71,8 +71,10 @@ def handle(args: argparse.Namespace) -> int:
     if args.overlay is not None:
         check_file_target(args.overlay, "--overlay")
     torch.set_num_threads(args.threads)
-    video_model = load_video_model(args.model, device=str(device))
-    config = video_model.config
+    model_path, _ = locate_model(args.model)
+    detector = VideoDetector.load(model_path, device=str(device))
+    detector.score_batch_size = args.batch_size
+    config = detector.config
     # One batch holds batch_size clips of clip_length frames, and their error maps.
     needed, total = 2 * 4 * args.batch_size * config.span * config.size[0] * config.size[1], \
         physical_memory()
@@ -91,13 +93,8 @@ def handle(args: argparse.Namespace) -> int:
                 originals.append(np.asarray(image.convert("L")))
             yield transform(image)
 
-    stride = config.resolved_fast_stride if args.fast else config.score_stride
-    scores = smooth_stream(
-        score_frames(video_model.model, model_inputs(frames(), config.input_signal), config,
-                     stride=stride, batch_size=args.batch_size, device=str(device),
-                     keep_maps=args.overlay is not None, reference=video_model.reference),
-        config.temporal_smoothing)
-    scale = float(video_model.training.get("map_scale") or 1.0)
+    scores = detector.score_stream(frames(), fast=args.fast, keep_maps=args.overlay is not None)
+    scale = float(detector.training_.get("map_scale") or 1.0)
     # Both outputs are written under temporary names and renamed only when every
     # frame was scored: a failure leaves any previous files at those paths as they were.
     with contextlib.ExitStack() as stack:

@@ -1,7 +1,9 @@
-"""``memae train``: fit a detector on a table or an image folder into a run directory.
+"""``memae train``: fit a detector on a table, an image folder or videos into a run directory.
 
 With ``--n-estimators K`` (K > 1) the run holds a :class:`memae.MemAEEnsemble`
-of K detectors, each trained on ``--max-samples`` rows.
+of K detectors, each trained on ``--max-samples`` rows. With ``--kind video`` it
+holds a :class:`memae.VideoDetector` trained on the clips of ``--data`` (a video
+file, a frame folder, a folder of them, or a dataset folder with a training split).
 
 Configuration flows one way: :class:`memae.config.RunConfig` defaults, then
 ``--config FILE`` (YAML or JSON), then the flags below, then ``--set KEY=VALUE``.
@@ -18,13 +20,15 @@ from typing import Any
 import numpy as np
 
 from memae.cli.common import add_common_options, set_threads, show_progress
-from memae.config import RunConfig, load_config_file, parse_assignment, resolve_config
+from memae.config import KINDS, RunConfig, load_config_file, parse_assignment, resolve_config
 from memae.data.inputs import Inputs, detect_kind, fit_inputs
 from memae.detector import MemAEDetector
 from memae.distributed import end_process_group, init_from_env, launched_by_torchrun
 from memae.ensemble import MemAEEnsemble
 from memae.metrics import anomaly_metrics
 from memae.run_dir import RunDir, claim_run
+from memae.video.config import VideoConfig
+from memae.video.detector import VideoDetector, resolve_clips
 
 logger = logging.getLogger("memae.cli")
 
@@ -42,7 +46,7 @@ FLAG_KEYS: dict[str, tuple[str | None, str]] = {
     "contamination": ("detector", "contamination"), "target_fpr": ("detector", "target_fpr"),
     "seed": ("detector", "random_state"), "device": ("detector", "device"),
     "n_estimators": ("ensemble", "n_estimators"), "max_samples": ("ensemble", "max_samples"),
-    "out": ("output", "run_dir"), "threads": (None, "threads"),
+    "out": ("output", "run_dir"), "threads": (None, "threads"), "kind": (None, "kind"),
 }
 
 
@@ -65,7 +69,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         description="Train MemAE on a table (CSV, Parquet, NPY, NPZ) or an image folder. "
                     "Precedence: defaults < --config file < flags < --set.")
     parser.add_argument("--config", type=Path, default=None, help="YAML or JSON run config")
-    parser.add_argument("--data", default=None, help="table file or image folder")
+    parser.add_argument("--data", default=None,
+                        help="table file or image folder; with --kind video, a video file, "
+                             "frame folder, a folder of them or a dataset folder")
+    parser.add_argument("--kind", choices=KINDS, default=None,
+                        help="what to train: auto (a file is a table, a folder images), "
+                             "tabular, images or video")
     parser.add_argument("--format", choices=("auto", "table", "images"), default=None)
     parser.add_argument("--label-col", default=None, help="label column (kept out of X)")
     parser.add_argument("--ignore-cols", nargs="+", default=None, metavar="COL")
@@ -171,6 +180,8 @@ def handle(args: argparse.Namespace) -> int:
     config = resume_config(args) if resume else build_config(args)
     set_threads(config.threads)
     progress = show_progress(args)
+    if config.video:
+        return _handle_video(config, args, resume, progress)
     # Everything is checked before the run directory is made: a bad option, model
     # or data file exits with one line and leaves nothing behind.
     detect_kind(config.data.path, config.data.format)
@@ -211,6 +222,43 @@ def handle(args: argparse.Namespace) -> int:
     finally:
         if launched_by_torchrun():
             end_process_group()
+
+
+def video_detector(config: RunConfig, verbose: bool = False) -> VideoDetector:
+    """The untrained :class:`VideoDetector` the detector section of a video run describes."""
+    settings = asdict(config.detector)
+    run = {"device": settings.pop("device"), "score_batch_size": settings.pop("score_batch_size")}
+    return VideoDetector(VideoConfig.from_dict(settings), verbose=verbose, **run)
+
+
+def _handle_video(config: RunConfig, args: argparse.Namespace, resume: bool,
+                  progress: bool) -> int:
+    """Train a video model into the run directory (checked before anything is written)."""
+    detector = video_detector(config, verbose=progress)
+    clips = resolve_clips(config.data.path)
+    run = RunDir(Path(config.output.run_dir))
+    if launched_by_torchrun():
+        raise ValueError("video training runs in one process here; run it without torchrun.")
+    if not resume:
+        run.check_new(args.overwrite)
+    if progress:
+        print(f"training on {len(clips)} clips of {config.data.path!r} "
+              f"({sum(c.n_frames for c in clips)} frames)")
+    with claim_run(run.root, overwrite=args.overwrite, resume=resume) as run:
+        if not resume:
+            config.save(run.config)
+        detector.fit(clips, checkpoint_dir=run.checkpoints, resume=resume)
+        detector.save(run.model)
+        history = detector.history_
+        run.write_json(RunDir.HISTORY, {**asdict(history),
+                                        "fit_seconds": detector.training_["fit_seconds"]})
+        run.write_json(RunDir.METRICS, dict(detector.training_))
+        if progress:
+            print(f"trained {detector.config.model} on {detector.training_['n_windows']} "
+                  f"windows of {detector.training_['n_train_clips']} clips in "
+                  f"{detector.training_['fit_seconds']:.1f} s ({history.steps} steps); "
+                  f"wrote {run.root}")
+    return 0
 
 
 def fit_rows(inputs: Inputs, fit_on: str, path: str) -> tuple[np.ndarray, str]:

@@ -15,8 +15,8 @@ from memae.config import load_config_file, resolve_config
 from memae.data.inputs import Inputs, InputSpec, load_inputs, spec_for_model
 from memae.detector import MemAEDetector
 from memae.ensemble import MemAEEnsemble
+from memae.loading import load, read_metadata
 from memae.metrics import anomaly_metrics
-from memae.persistence import load_model, read_metadata
 from memae.report.figures import (
     loss_figure,
     roc_pr_figure,
@@ -34,6 +34,7 @@ from memae.report.model_views import (
 )
 from memae.run_dir import RunDir
 from memae.scores_file import column, read_scores, read_sidecar
+from memae.video.detector import VideoDetector
 
 __all__ = ["ReportOptions", "build_report"]
 
@@ -141,6 +142,22 @@ def _training_section(model: MemAEDetector | MemAEEnsemble, version: str) -> Sec
     return Section("Training", table=table, panels=[_panel("loss.png", figure, caption)])
 
 
+def _video_training_section(model: VideoDetector, version: str) -> Section:
+    history, config = model.history_, model.config
+    table = {"model": config.model, "memory": model.model_.memory is not None,
+             "frame size": tuple(config.size), "clip length": config.clip_length,
+             "input signal": config.input_signal,
+             "training clips": model.training_.get("n_train_clips"),
+             "held-out clips": model.training_.get("n_val_clips"),
+             "training windows": model.training_.get("n_windows"),
+             "steps": history.steps, "best epoch": history.best_epoch,
+             "epochs run": len(history.train_loss),
+             "fit seconds": model.training_.get("fit_seconds"), "memae": version}
+    figure = loss_figure(history.train_loss, history.val_loss, history.best_epoch)
+    return Section("Training", table=table, panels=[_panel(
+        "loss.png", figure, "Training objective and held-out clips' MSE per epoch.")])
+
+
 def _memory_section(detector: MemAEDetector, inputs: Inputs, described: str,
                     images: bool) -> Section:
     X = inputs.X
@@ -222,7 +239,11 @@ def build_report(run_dir: str | os.PathLike[str], options: ReportOptions = Repor
     out = options.out or run.inside(config.output.report if config else "report",
                                     "output.report")
     sections: list[Section] = []
-    model = load_model(run.model) if run.model.is_file() else None  # detector or ensemble
+    model = load(run.model) if run.model.is_file() else None
+    if isinstance(model, VideoDetector):
+        version = str(read_metadata(run.model).get("memae_version", "unknown"))
+        sections.append(_video_training_section(model, version))
+        model = None  # frame scores come from --video-scores, not from data to score
     threshold = None if model is None else float(model.threshold_)
     if model is not None:
         version = str(read_metadata(run.model).get("memae_version", "unknown"))

@@ -1,8 +1,11 @@
-"""Video MemAE: clip discovery, labels, preprocessing, training, frame scores, evaluation."""
+"""Video MemAE's parts: clip discovery, labels, preprocessing, frame scores, evaluation.
 
-from memae.video.checkpoint import load_video_model, save_video_model
+The estimator that trains and scores, :class:`memae.VideoDetector`, lives in
+:mod:`memae.video.detector` and builds on these.
+"""
+
 from memae.video.clips import ClipDataset, ClipSample, clip_starts
-from memae.video.config import VIDEO_CONFIGS, VideoConfig, video_config
+from memae.video.config import VideoConfig
 from memae.video.evaluate import (
     ModeResult,
     evaluate_mode,
@@ -28,35 +31,27 @@ from memae.video.labels import (
     read_m_ranges,
     read_mat_ranges,
 )
-from memae.video.reference import ErrorReference, fit_error_reference, normalize_map
 from memae.video.score import FrameScore, score_frames, smooth_map
 from memae.video.signal import frame_differences, model_inputs
 from memae.video.stream import iter_frames, iter_images, open_clip
 from memae.video.synthetic import SyntheticVideos, make_synthetic_videos, write_frame_folders
-from memae.video.train import VideoModel, build_video_model, held_out_mse, train_video_model
 from memae.video.transforms import FrameTransform, load_frame, to_signed_unit
 
 __all__ = [
     "ClipDataset",
     "ClipSample",
-    "ErrorReference",
     "FrameScore",
     "FrameTransform",
     "ModeResult",
     "SyntheticVideos",
-    "VIDEO_CONFIGS",
     "VideoClip",
     "VideoConfig",
-    "VideoModel",
-    "build_video_model",
     "clip_starts",
     "count_video_frames",
     "discover_clips",
     "evaluate_mode",
-    "fit_error_reference",
     "frame_auc",
     "frame_differences",
-    "held_out_mse",
     "frame_folder_clips",
     "frame_labels",
     "iter_frames",
@@ -64,11 +59,9 @@ __all__ = [
     "load_frame",
     "load_npy_frame_labels",
     "load_pixel_masks",
-    "load_video_model",
     "make_synthetic_videos",
     "minmax_normalize",
     "model_inputs",
-    "normalize_map",
     "open_clip",
     "parse_ucsd_m",
     "pixel_auc",
@@ -76,12 +69,9 @@ __all__ = [
     "read_m_ranges",
     "read_mat_ranges",
     "resize_masks",
-    "save_video_model",
     "score_frames",
     "smooth_map",
     "to_signed_unit",
-    "train_video_model",
-    "video_config",
     "video_file_clips",
     "with_labels",
     "write_frame_folders",

@@ -12,18 +12,17 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 from PIL import Image
 from sklearn.metrics import roc_auc_score
 
 from memae.video.frames import VideoClip
-from memae.video.score import score_frames
-from memae.video.signal import model_inputs
-from memae.video.stream import iter_frames
 from memae.video.temporal import moving_average
-from memae.video.train import VideoModel
+
+if TYPE_CHECKING:  # evaluation needs only its scoring methods
+    from memae.video.detector import VideoDetector
 
 
 def minmax_normalize(scores: np.ndarray) -> np.ndarray:
@@ -99,12 +98,10 @@ class ModeResult:
 
 
 def evaluate_mode(
-    video_model: VideoModel,
+    detector: VideoDetector,
     clips: Sequence[VideoClip],
     mode: str,
     masks: Mapping[str, np.ndarray] | None = None,
-    device: str | torch.device = "cpu",
-    batch_size: int = 16,
 ) -> ModeResult:
     """Score labelled test ``clips`` in ``mode`` (``"sliding"`` or ``"fast"``) and evaluate.
 
@@ -114,21 +111,18 @@ def evaluate_mode(
     ``"01"`` is looked up as ``"Test001"`` (:func:`ped2_mask_name`). Without masks the
     pixel AUROC is ``None``.
     """
-    config = video_model.config
+    config = detector.config
     if mode not in ("sliding", "fast"):
         raise ValueError(f"mode: got {mode!r}; expected 'sliding' or 'fast'")
     unlabelled = [c.name for c in clips if c.labels is None]
     if unlabelled:
         raise ValueError(f"clips: {unlabelled[:5]} have no frame labels; attach them first")
-    stride = config.score_stride if mode == "sliding" else config.resolved_fast_stride
+    stride = detector.stride(fast=mode == "fast")
     scores, raw_scores, maps, n_frames = [], [], [], 0
     began = time.perf_counter()
     for clip in clips:
-        inputs = model_inputs(iter_frames(clip, config.size), config.input_signal)
-        frames = score_frames(video_model.model, inputs, config,
-                              stride=stride, batch_size=batch_size, device=device,
-                              keep_maps=masks is not None, reference=video_model.reference)
-        results = list(frames)
+        results = list(detector.raw_scores(clip, fast=mode == "fast",
+                                           keep_maps=masks is not None))
         raw_scores.append(np.array([r.score for r in results]))
         scores.append(moving_average(raw_scores[-1], config.temporal_smoothing))
         if masks is not None:

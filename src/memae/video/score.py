@@ -13,11 +13,9 @@ reconstruction error of the cuboids that contain them):
    windows; the first frame of a video lies in one window only, frame ``k < T`` in ``k + 1``
    windows, and the last frames symmetrically. With the fast mode (stride = T) each frame
    lies in exactly one window, except the frames shared by the end-aligned window.
-4. The map is box-smoothed (``smoothing`` px) and, with a ``score_normalization``, put
-   relative to the per-pixel error level of normal frames (:mod:`memae.video.reference`).
-   The frame score is the mean of the raw map (``reduction="mean"``, the paper; with a
-   normalisation, the mean of the normalised map) or the maximum of the smoothed
-   (normalised) map (``"patch_max"``). That map is the pixel-level anomaly map.
+4. The frame score is the mean of that map: the frame's mean squared reconstruction
+   error (the paper). The map box-smoothed over ``smoothing`` pixels is the pixel-level
+   anomaly map.
 5. A config's ``temporal_smoothing`` (a moving average over frames) is not applied here
    but by the callers that own whole streams (:mod:`memae.video.temporal`:
    ``evaluate_mode`` and ``memae score-video``).
@@ -38,7 +36,6 @@ import torch.nn.functional as F
 
 from memae.models.autoencoder import MemAutoEncoder
 from memae.video.config import VideoConfig
-from memae.video.reference import ErrorReference, normalize_map
 from memae.video.signal import signal_channels
 
 
@@ -98,7 +95,6 @@ def score_frames(
     batch_size: int = 16,
     device: str | torch.device = "cpu",
     keep_maps: bool = False,
-    reference: ErrorReference | None = None,
 ) -> Iterator[FrameScore]:
     """Score a stream of preprocessed frames; yields one :class:`FrameScore` per frame.
 
@@ -112,7 +108,7 @@ def score_frames(
         :func:`memae.video.signal.model_inputs` for the config's ``input_signal``
         (``(2, H, W)`` items for two channels). Consumed lazily.
     config : VideoConfig
-        Clip length, frame step, smoothing and reduction.
+        Clip length, frame step, input signal and smoothing.
     stride : int, optional
         Frames between window starts: ``config.score_stride`` (sliding) when omitted;
         ``config.resolved_fast_stride`` gives the fast mode.
@@ -121,24 +117,14 @@ def score_frames(
     device : str or torch.device, default "cpu"
         Where the model runs.
     keep_maps : bool, default False
-        Also return each frame's smoothed (and normalised) error map.
-    reference : ErrorReference, optional
-        Per-pixel normal error levels; required when ``config.score_normalization`` is
-        not ``"none"`` (``VideoModel.reference`` of a trained model).
+        Also return each frame's smoothed error map.
 
     Raises
     ------
     ValueError
         If the stream is shorter than one window span, ``stride`` and
-        ``config.frame_step`` leave a frame outside every window's samples, or the config
-        asks for a normalisation without a ``reference``.
+        ``config.frame_step`` leave a frame outside every window's samples.
     """
-    if config.score_normalization != "none" and reference is None:
-        raise ValueError(
-            f"reference: score_normalization={config.score_normalization!r} needs the "
-            "per-pixel error reference of the training clips; pass VideoModel.reference "
-            "(fit one with memae.video.fit_error_reference)"
-        )
     stride = config.score_stride if stride is None else stride
     if stride < 1 or batch_size < 1:
         raise ValueError(f"stride, batch_size: got {stride}, {batch_size}; expected >= 1")
@@ -170,7 +156,7 @@ def score_frames(
                     f"every window (frame_step={step}, stride={stride}); lower the stride"
                 )
             next_index = index + 1
-            yield _frame_score(index, error, config, keep_maps, reference)
+            yield _frame_score(index, error, config, keep_maps)
 
     channels = signal_channels(config.input_signal)
     item_lead = (channels,) if channels > 1 else ()  # items are (H, W) or (C, H, W)
@@ -208,12 +194,8 @@ def score_frames(
         )
 
 
-def _frame_score(index: int, error: torch.Tensor, config: VideoConfig, keep_maps: bool,
-                 reference: ErrorReference | None) -> FrameScore:
-    """Smooth (and normalise) a frame's mean error map and reduce it to the frame score."""
-    smoothed = smooth_map(error, config.smoothing)
-    if config.score_normalization != "none":
-        smoothed = normalize_map(smoothed, reference, config.score_normalization)
-        error = smoothed  # "mean" then averages the normalised map
-    score = float(error.mean()) if config.reduction == "mean" else float(smoothed.max())
-    return FrameScore(index, score, smoothed.numpy() if keep_maps else None)
+def _frame_score(index: int, error: torch.Tensor, config: VideoConfig,
+                 keep_maps: bool) -> FrameScore:
+    """A frame's score (its mean error) and, on request, its box-smoothed error map."""
+    smoothed = smooth_map(error, config.smoothing).numpy() if keep_maps else None
+    return FrameScore(index, float(error.mean()), smoothed)
