@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-import memae
+from memae._version import __version__
 from memae.atomic import atomic_path
 
 __all__ = ["EXPORTERS", "EnsembleScoringGraph", "ScoringGraph", "check_onnx", "export_onnx",
@@ -105,7 +105,7 @@ def _metadata(detector: Any, input_spec: dict[str, Any] | None) -> dict[str, str
     name = (f"ensemble of {len(members)} x {members[0].model_name_}" if members
             else detector.model_name_)
     return {
-        "memae.version": memae.__version__,
+        "memae.version": __version__,
         "memae.model": name,
         "memae.threshold": repr(float(detector.threshold_)),
         "memae.input_shape": json.dumps(list(detector.input_shape_)),

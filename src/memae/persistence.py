@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from safetensors import SafetensorError
 
-import memae
+from memae._version import __version__
 from memae.model_file import (
     ModelFileError,
     check_detector_file,
@@ -46,7 +46,7 @@ def _metadata(detector: Any) -> dict[str, Any]:
     history = detector.history_
     return {
         "format_version": FORMAT_VERSION,
-        "memae_version": memae.__version__,
+        "memae_version": __version__,
         "estimator": type(detector).__name__,
         "params": detector.get_params(),
         "model": {"name": detector.model_name_, **detector.model_.spec()},
@@ -135,7 +135,7 @@ def _open(path: Path, kind: str | None = None
     if version != FORMAT_VERSION:
         raise ValueError(
             f"{str(path)!r} has model format version {version!r}; this memae "
-            f"({memae.__version__}) reads version {FORMAT_VERSION}. Use the memae release "
+            f"({__version__}) reads version {FORMAT_VERSION}. Use the memae release "
             "that wrote it, or retrain."
         )
     stored = meta.get("estimator", "MemAEDetector")
@@ -182,7 +182,7 @@ def save_ensemble(ensemble: Any, path: str | Path) -> Path:
             np.ascontiguousarray(getattr(ensemble, name), dtype=np.float64))
     params = ensemble.get_params(deep=False)
     template = params.pop("estimator")
-    meta = {"format_version": FORMAT_VERSION, "memae_version": memae.__version__,
+    meta = {"format_version": FORMAT_VERSION, "memae_version": __version__,
             "estimator": type(ensemble).__name__, "params": params,
             "estimator_params": None if template is None else template.get_params(deep=False),
             "input_shape": list(ensemble.input_shape_),
