@@ -101,7 +101,7 @@ class TrainState:
     """The training loop's full state after ``epoch`` completed epochs.
 
     Enough to continue bit for bit where training stopped (see
-    :mod:`memae.checkpoint`, which stores it as data).
+    :mod:`memae.training_checkpoint`, which stores it as data).
 
     Attributes
     ----------
@@ -163,7 +163,7 @@ def train(model: nn.Module, X_train: np.ndarray, X_val: np.ndarray | None, *,
         ``torch.nn.parallel.DistributedDataParallel`` (then ``rank`` and
         ``world_size`` say which share of every batch this process trains on).
     resume_from:
-        Continue from this state (from :func:`memae.checkpoint.load_checkpoint`);
+        Continue from this state (from :func:`memae.training_checkpoint.load_checkpoint`);
         the result is bitwise that of an uninterrupted run on the CPU.
     on_epoch_end:
         Called with the loop's :class:`TrainState` after every epoch and once

@@ -26,10 +26,10 @@ from memae.atomic import atomic_path, check_file_target
 from memae.detector import resolve_device
 from memae.machine import physical_memory
 from memae.video.checkpoint import load_video_model
+from memae.video.decode import iter_images, open_clip
 from memae.video.overlay import OverlayWriter
 from memae.video.score import score_frames
 from memae.video.signal import model_inputs
-from memae.video.stream import iter_images, open_clip
 from memae.video.temporal import smooth_stream
 from memae.video.transforms import FrameTransform
 

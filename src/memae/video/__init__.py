@@ -3,6 +3,7 @@
 from memae.video.checkpoint import load_video_model, save_video_model
 from memae.video.clips import ClipDataset, ClipSample, clip_starts
 from memae.video.config import VIDEO_CONFIGS, VideoConfig, video_config
+from memae.video.decode import iter_frames, iter_images, open_clip
 from memae.video.evaluate import (
     ModeResult,
     evaluate_mode,
@@ -31,7 +32,6 @@ from memae.video.labels import (
 from memae.video.reference import ErrorReference, fit_error_reference, normalize_map
 from memae.video.score import FrameScore, score_frames, smooth_map
 from memae.video.signal import frame_differences, model_inputs
-from memae.video.stream import iter_frames, iter_images, open_clip
 from memae.video.synthetic import SyntheticVideos, make_synthetic_videos, write_frame_folders
 from memae.video.train import VideoModel, build_video_model, held_out_mse, train_video_model
 from memae.video.transforms import FrameTransform, load_frame, to_signed_unit

@@ -18,10 +18,10 @@ import torch
 from PIL import Image
 from sklearn.metrics import roc_auc_score
 
+from memae.video.decode import iter_frames
 from memae.video.frames import VideoClip
 from memae.video.score import score_frames
 from memae.video.signal import model_inputs
-from memae.video.stream import iter_frames
 from memae.video.temporal import moving_average
 from memae.video.train import VideoModel
 

@@ -97,8 +97,8 @@ def fit_error_reference(
     ``config.score_stride`` when omitted), with ``config.smoothing``, before any
     normalisation. ``clips`` should be normal footage, e.g. the training clips.
     """
+    from memae.video.decode import iter_frames
     from memae.video.score import score_frames  # score imports this module
-    from memae.video.stream import iter_frames
 
     if not clips:
         raise ValueError("clips: no clips to fit an error reference on")
