@@ -43,8 +43,8 @@ from memae.memory import Memory
 from memae.models import create_model
 from memae.training import objective
 from memae.video import discover_clips, score_frames, video_config
+from memae.video.decode import iter_frames
 from memae.video.signal import model_inputs
-from memae.video.stream import iter_frames
 from memae.video.train import build_video_model, cpu_has_native_bf16
 
 IMPLEMENTATIONS = ("reference", "fused")

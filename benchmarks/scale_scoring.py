@@ -2,7 +2,7 @@
 
 For each size (default 0.5M, 1M and 5M rows x 120 float32 features) the script
 writes an NPY and a Parquet file into a temporary folder, scores each in a
-fresh subprocess with :func:`memae.stream.score_file`, and prints the rows per
+fresh subprocess with :func:`memae.table_scoring.score_file`, and prints the rows per
 second and the subprocess's peak RSS: ``VmHWM`` from ``/proc/self/status`` on
 Linux, which includes the ~0.3 GB of the Python + torch runtime. (Not
 ``getrusage``: its ``ru_maxrss`` survives ``exec`` and so also counts the
@@ -70,7 +70,7 @@ def worker(mode: str, model: str, data: str, out: str) -> None:
     import torch
 
     from memae import MemAEDetector
-    from memae.stream import score_file
+    from memae.table_scoring import score_file
 
     torch.set_num_threads(1)
     detector = MemAEDetector.load(model)

@@ -12,7 +12,6 @@ import torch
 from sklearn.base import BaseEstimator, OutlierMixin, clone
 from sklearn.utils.validation import check_is_fitted, check_random_state
 
-from memae.checkpoint import CheckpointRun
 from memae.distributed import distributed_context, wrap_data_parallel
 from memae.machine import physical_memory
 from memae.memmap_pages import release_rows
@@ -30,6 +29,7 @@ from memae.models.conv import ConvConfig
 from memae.scoring import element_errors, sample_scores
 from memae.thresholds import ScoreContract, contamination_threshold, fpr_threshold
 from memae.training import TrainingHistory, TrainSettings, train
+from memae.training_checkpoint import CheckpointRun
 from memae.validation import check_input, check_params
 
 logger = logging.getLogger(__name__)
@@ -267,7 +267,7 @@ class MemAEDetector(ScoreContract, OutlierMixin, BaseEstimator):
             Ignored.
         checkpoint_dir:
             Write a training checkpoint there after every epoch and at the end
-            (atomically; see :mod:`memae.checkpoint`). A fit argument rather
+            (atomically; see :mod:`memae.training_checkpoint`). A fit argument rather
             than an estimator parameter: it names where one run writes, not how
             to train, so ``clone`` must not hand it to a second estimator.
         resume:
@@ -365,7 +365,7 @@ class MemAEDetector(ScoreContract, OutlierMixin, BaseEstimator):
         A large NumPy array (or memory map) is validated, scaled and scored in
         chunks of whole scoring batches, so no float copy of all of ``X`` is
         made and the scores equal those of one pass. For files larger than
-        memory see :func:`memae.stream.score_file`.
+        memory see :func:`memae.table_scoring.score_file`.
         """
         check_is_fitted(self, "model_")
         step = self.score_batch_size * max(1, VALIDATION_CHUNK_ROWS // self.score_batch_size)

@@ -61,8 +61,24 @@ class ScoreContract:
         raise NotImplementedError
 
     def score_samples(self, X: Any) -> np.ndarray:
-        """Alias of :meth:`decision_function` (higher = more anomalous)."""
-        return self.decision_function(X)
+        """Normality scores in scikit-learn's sign convention: ``-decision_function(X)``.
+
+        scikit-learn's outlier detectors (``IsolationForest``, ``LocalOutlierFactor``)
+        return ``score_samples`` where lower means more abnormal, so code written
+        for them ranks samples correctly here too. :meth:`decision_function`
+        keeps PyOD's convention, higher = more anomalous.
+
+        Parameters
+        ----------
+        X:
+            Samples, as accepted by :meth:`decision_function`.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(n_samples,)`` scores; the lower, the more abnormal.
+        """
+        return -self.decision_function(X)
 
     def predict(self, X: Any) -> np.ndarray:
         """0 for inliers, 1 for outliers (score above ``threshold_``)."""

@@ -92,7 +92,7 @@ class TrainState:
     """The training loop's full state after ``epoch`` completed epochs.
 
     Enough to continue bit for bit where training stopped (see
-    :mod:`memae.checkpoint`, which stores it as data).
+    :mod:`memae.training_checkpoint`, which stores it as data).
 
     Attributes
     ----------

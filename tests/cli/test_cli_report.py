@@ -5,9 +5,11 @@ from __future__ import annotations
 import base64
 import io
 import json
+import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +25,7 @@ IMAGE_RUN = ["--model", "conv2d", "--set", "detector.model_params={channels: [8,
              "--memory-size", "16", "--epochs", "25", "--batch-size", "16",
              "--learning-rate", "0.005", "--normal-labels", "normal"]
 PNG_DATA = re.compile(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
+SRC = Path(__file__).resolve().parents[2] / "src"
 
 
 @pytest.fixture(scope="module")
@@ -121,3 +124,16 @@ def test_report_of_an_empty_folder_is_a_clear_error(tmp_path: Path, capsys) -> N
     write_table(tmp_path / "x.csv", 5, 0.0, seed=0)
     assert main(["report", str(tmp_path)]) == 2
     assert "nothing to report" in capsys.readouterr().err
+
+
+def test_without_matplotlib_the_cli_loads_and_report_names_the_extra(tmp_path: Path) -> None:
+    # None in sys.modules makes every import of matplotlib fail, as when it is not installed.
+    code = ("import sys; sys.modules['matplotlib'] = None\n"
+            "from memae.cli import build_parser, main\n"
+            "build_parser()\n"
+            f"sys.exit(main(['report', {str(tmp_path)!r}]))\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env={**os.environ, "PYTHONPATH": str(SRC)}, timeout=120)
+    assert result.returncode == 2, result.stderr
+    assert "needs matplotlib" in result.stderr
+    assert "pip install 'memae[report]'" in result.stderr

@@ -21,10 +21,10 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
 from memae import MemAEDetector, safefile
-from memae.checkpoint import CHECKPOINT_NAME, load_checkpoint
 from memae.cli import main
 from memae.config import load_config_file, parse_assignment, resolve_config
 from memae.run_dir import RunDir
+from memae.training_checkpoint import CHECKPOINT_NAME, load_checkpoint
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 FLAGS = ["--epochs", "6", "--batch-size", "16", "--seed", "3", "--learning-rate", "0.003",

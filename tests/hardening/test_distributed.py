@@ -13,9 +13,9 @@ import pytest
 import torch
 
 from memae import MemAEDetector
-from memae.checkpoint import CHECKPOINT_NAME, load_checkpoint
 from memae.cli import main
 from memae.run_dir import RunDir
+from memae.training_checkpoint import CHECKPOINT_NAME, load_checkpoint
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 # The default mlp has no batch norm, so both runs compute the same function;

@@ -25,12 +25,12 @@ from safetensors import safe_open
 from safetensors.torch import save_file
 
 from memae import MemAEDetector, MemAEEnsemble
-from memae.checkpoint import load_checkpoint
 from memae.data import images, load_table
 from memae.data.chunks import read_chunks
 from memae.data.image_guard import open_image
 from memae.data.images import read_image
 from memae.model_file import ModelFileError
+from memae.training_checkpoint import load_checkpoint
 from memae.video.checkpoint import load_video_model
 from memae.video.transforms import FrameTransform, load_frame
 from tests.conftest import FAST

@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 import torch
 
-from memae import MemAEDetector, checkpoint
-from memae.checkpoint import CHECKPOINT_NAME, load_checkpoint
+from memae import MemAEDetector, training_checkpoint
+from memae.training_checkpoint import CHECKPOINT_NAME, load_checkpoint
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 # Dropout draws from the global torch RNG, early stopping keeps a best epoch:
@@ -32,14 +32,14 @@ def _data(n: int = 400) -> np.ndarray:
 def test_resume_after_a_crash_is_bitwise_identical(tmp_path: Path, monkeypatch) -> None:
     X = _data()
     full = MemAEDetector(**PARAMS, epochs=8).fit(X)
-    save = checkpoint.save_checkpoint
+    save = training_checkpoint.save_checkpoint
 
     def crash_after_epoch_3(path, state, extra=None):
         save(path, state, extra)
         if state.epoch == 3:
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(checkpoint, "save_checkpoint", crash_after_epoch_3)
+    monkeypatch.setattr(training_checkpoint, "save_checkpoint", crash_after_epoch_3)
     with pytest.raises(KeyboardInterrupt):
         MemAEDetector(**PARAMS, epochs=8).fit(X, checkpoint_dir=tmp_path)
     monkeypatch.undo()

@@ -9,9 +9,9 @@ import pytest
 from memae.cli import main
 from memae.video import make_synthetic_videos
 from memae.video.checkpoint import load_video_model
+from memae.video.decode import iter_frames, open_clip
 from memae.video.score import score_frames
 from memae.video.signal import model_inputs
-from memae.video.stream import iter_frames, open_clip
 from memae.video.temporal import moving_average
 from tests.video.conftest import tiny_video_model
 

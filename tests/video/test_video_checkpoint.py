@@ -11,8 +11,8 @@ from safetensors.torch import save_file
 
 from memae.video import discover_clips
 from memae.video.checkpoint import load_video_model
+from memae.video.decode import iter_frames
 from memae.video.score import score_frames
-from memae.video.stream import iter_frames
 from tests.video.conftest import tiny_video_model
 
 

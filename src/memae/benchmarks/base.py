@@ -12,7 +12,7 @@ from typing import Any
 
 import torch
 
-import memae
+from memae._version import __version__
 from memae.atomic import write_text_atomic
 
 # Modules under memae.benchmarks that register a benchmark when imported.
@@ -98,7 +98,7 @@ def machine_description() -> dict[str, Any]:
         "platform": platform.platform(),
         "python": platform.python_version(),
         "torch": torch.__version__,
-        "memae": memae.__version__,
+        "memae": __version__,
         "cpu_count": os.cpu_count(),
         "torch_threads": torch.get_num_threads(),
         "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,

@@ -14,7 +14,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-import memae
+from memae._version import __version__
 
 # Module names under memae.cli, in the order ``memae --help`` lists them.
 SUBCOMMANDS: tuple[str, ...] = ("train", "score", "evaluate", "report", "export", "demo",
@@ -30,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="memae",
         description="Memory-augmented autoencoders (MemAE) for unsupervised anomaly detection.",
     )
-    parser.add_argument("--version", action="version", version=f"memae {memae.__version__}")
+    parser.add_argument("--version", action="version", version=f"memae {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bars or logs")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from memae.cli.common import add_common_options, set_threads, show_progress
+from memae.report import ReportOptions, build_report
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -29,12 +30,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    try:  # matplotlib only when reporting
-        from memae.report import ReportOptions, build_report
-    except ModuleNotFoundError as error:
-        raise ImportError(f"memae report needs matplotlib ({error}): "
-                          "pip install 'memae[report]'") from error
-
     set_threads(args.threads)
     if args.max_samples < 1:
         raise ValueError(f"--max-samples must be >= 1, got {args.max_samples}.")

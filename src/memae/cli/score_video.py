@@ -26,9 +26,9 @@ from memae.atomic import atomic_path, check_file_target
 from memae.detector import resolve_device
 from memae.machine import physical_memory
 from memae.run_dir import locate_model
+from memae.video.decode import iter_images, open_clip
 from memae.video.detector import VideoDetector
 from memae.video.overlay import OverlayWriter
-from memae.video.stream import iter_images, open_clip
 from memae.video.transforms import FrameTransform
 
 logger = logging.getLogger(__name__)

@@ -6,9 +6,9 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-from matplotlib.figure import Figure
 
 from memae.atomic import atomic_dir
 from memae.config import load_config_file, resolve_config
@@ -19,6 +19,7 @@ from memae.loading import load, read_metadata
 from memae.metrics import anomaly_metrics
 from memae.report.figures import (
     loss_figure,
+    require_matplotlib,
     roc_pr_figure,
     score_histogram_figure,
     video_figure,
@@ -35,6 +36,9 @@ from memae.report.model_views import (
 from memae.run_dir import RunDir
 from memae.scores_file import column, read_scores, read_sidecar
 from memae.video.detector import VideoDetector
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = ["ReportOptions", "build_report"]
 
@@ -226,6 +230,7 @@ def build_report(run_dir: str | os.PathLike[str], options: ReportOptions = Repor
     (an image model and its data), memory usage (a model with memory and
     data), video timelines (``options.video_scores``).
     """
+    require_matplotlib()
     root = Path(run_dir)
     if not root.is_dir():
         raise NotADirectoryError(f"run directory {str(root)!r} does not exist.")

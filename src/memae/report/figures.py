@@ -2,15 +2,17 @@
 
 Every function returns a :class:`matplotlib.figure.Figure` built with the
 object-oriented API (no pyplot, so no global state and no display needed:
-``savefig`` renders with the Agg backend).
+``savefig`` renders with the Agg backend). matplotlib is optional
+(``memae[report]``) and imported only when a figure is made, so the package and the
+command line load without it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-from matplotlib.figure import Figure
 from sklearn.metrics import (
     average_precision_score,
     precision_recall_curve,
@@ -18,16 +20,34 @@ from sklearn.metrics import (
     roc_curve,
 )
 
-__all__ = ["label_spans", "loss_figure", "roc_pr_figure", "score_histogram_figure",
-           "video_figure"]
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = ["label_spans", "loss_figure", "new_figure", "require_matplotlib", "roc_pr_figure",
+           "score_histogram_figure", "video_figure"]
 
 NORMAL_COLOR, ANOMALY_COLOR, THRESHOLD_COLOR = "#3b75af", "#d1495b", "#333333"
+
+
+def require_matplotlib() -> type[Figure]:
+    """matplotlib's ``Figure`` class; an ``ImportError`` naming the extra when it is missing."""
+    try:
+        from matplotlib import figure
+    except ModuleNotFoundError as error:
+        raise ImportError(f"memae report needs matplotlib ({error}): "
+                          "pip install 'memae[report]'") from error
+    return figure.Figure
+
+
+def new_figure(width: float, height: float) -> Figure:
+    """An empty ``width`` x ``height`` inch figure with constrained layout."""
+    return require_matplotlib()(figsize=(width, height), layout="constrained")
 
 
 def loss_figure(train_loss: Sequence[float], val_loss: Sequence[float],
                 best_epoch: int) -> Figure:
     """Training loss (MSE + alpha * entropy) and validation MSE per epoch; best epoch marked."""
-    fig = Figure(figsize=(6.4, 3.6), layout="constrained")
+    fig = new_figure(6.4, 3.6)
     ax = fig.add_subplot()
     epochs = np.arange(1, len(train_loss) + 1)
     ax.plot(epochs, train_loss, label="training loss", color=NORMAL_COLOR)
@@ -48,7 +68,7 @@ def loss_figure(train_loss: Sequence[float], val_loss: Sequence[float],
 
 def roc_pr_figure(labels: np.ndarray, scores: np.ndarray, threshold: float | None) -> Figure:
     """ROC and precision-recall curves; the threshold's operating point marked."""
-    fig = Figure(figsize=(9.6, 4.0), layout="constrained")
+    fig = new_figure(9.6, 4.0)
     roc_ax, pr_ax = fig.subplots(1, 2)
     fpr, tpr, _ = roc_curve(labels, scores)
     roc_ax.plot(fpr, tpr, color=NORMAL_COLOR,
@@ -79,7 +99,7 @@ def roc_pr_figure(labels: np.ndarray, scores: np.ndarray, threshold: float | Non
 def score_histogram_figure(scores: np.ndarray, labels: np.ndarray | None,
                            threshold: float | None) -> Figure:
     """Histograms of normal and anomalous scores (log-spaced bins for positive scores)."""
-    fig = Figure(figsize=(6.4, 3.6), layout="constrained")
+    fig = new_figure(6.4, 3.6)
     ax = fig.add_subplot()
     positive = bool((scores > 0).all())
     bins = (np.geomspace(scores.min(), scores.max(), 50) if positive and scores.min() < scores.max()
@@ -115,7 +135,7 @@ def video_figure(clips: Sequence[str], frames: Sequence[np.ndarray],
     """Score over time, one panel per clip, abnormal ground-truth frames shaded."""
     columns = max(1, min(columns, len(clips)))
     rows = -(-len(clips) // columns)
-    fig = Figure(figsize=(4.0 * columns, 2.4 * rows), layout="constrained")
+    fig = new_figure(4.0 * columns, 2.4 * rows)
     axes = fig.subplots(rows, columns, squeeze=False).ravel()
     for ax, clip, frame, score, label in zip(axes, clips, frames, scores, labels, strict=False):
         order = np.argsort(frame)

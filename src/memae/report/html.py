@@ -6,9 +6,10 @@ import base64
 import html
 import io
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from matplotlib.figure import Figure
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = ["Panel", "Section", "figure_png", "render_html"]
 

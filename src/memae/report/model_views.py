@@ -14,13 +14,17 @@ MLP the latent is a single position and a decoded item is a full sample.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 from einops import rearrange, reduce
-from matplotlib.figure import Figure
 
 from memae.models.autoencoder import MemAutoEncoder
+from memae.report.figures import new_figure
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = ["UNUSED_SHARE", "decode_prototypes", "image_grid_figure", "memory_usage",
            "prototype_figure", "usage_figure"]
@@ -87,7 +91,7 @@ def image_grid_figure(inputs: np.ndarray, reconstructions: np.ndarray, errors: n
     averaged over channels, on one colour scale shared by the grid.
     """
     k = len(inputs)
-    fig = Figure(figsize=(1.3 * k + 0.8, 4.4), layout="constrained")
+    fig = new_figure(1.3 * k + 0.8, 4.4)
     axes = fig.subplots(3, k, squeeze=False)
     error_maps = reduce(errors, "k c h w -> k 1 h w", "mean")
     vmax = float(error_maps.max()) or 1.0
@@ -107,7 +111,7 @@ def prototype_figure(prototypes: np.ndarray, share: np.ndarray, limit: int = 48,
     """The ``limit`` most used memory items, decoded, most used first, with their share."""
     order = np.argsort(-share)[:limit]
     rows = -(-len(order) // columns)
-    fig = Figure(figsize=(1.0 * columns, 1.15 * rows + 0.4), layout="constrained")
+    fig = new_figure(1.0 * columns, 1.15 * rows + 0.4)
     axes = fig.subplots(rows, columns, squeeze=False).ravel()
     low, high = np.percentile(prototypes[order], [1, 99])
     for ax, item in zip(axes, order, strict=False):
@@ -124,7 +128,7 @@ def usage_figure(share: np.ndarray) -> Figure:
     """Bar per item (sorted by usage) of its share of the addressing weight; unused counted."""
     n = len(share)
     unused = int((share < UNUSED_SHARE / n).sum())
-    fig = Figure(figsize=(6.4, 3.4), layout="constrained")
+    fig = new_figure(6.4, 3.4)
     ax = fig.add_subplot()
     ordered = np.sort(share)[::-1]
     ax.bar(np.arange(n), 100 * ordered, width=1.0, color="#3b75af")

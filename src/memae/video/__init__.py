@@ -6,6 +6,7 @@ The estimator that trains and scores, :class:`memae.VideoDetector`, lives in
 
 from memae.video.clips import ClipDataset, ClipSample, clip_starts
 from memae.video.config import VideoConfig
+from memae.video.decode import iter_frames, iter_images, open_clip
 from memae.video.evaluate import (
     ModeResult,
     evaluate_mode,
@@ -33,7 +34,6 @@ from memae.video.labels import (
 )
 from memae.video.score import FrameScore, score_frames, smooth_map
 from memae.video.signal import frame_differences, model_inputs
-from memae.video.stream import iter_frames, iter_images, open_clip
 from memae.video.synthetic import SyntheticVideos, make_synthetic_videos, write_frame_folders
 from memae.video.transforms import FrameTransform, load_frame, to_signed_unit
 

@@ -20,7 +20,6 @@ from typing import Any
 import numpy as np
 import torch
 
-from memae.checkpoint import CheckpointRun
 from memae.detector import resolve_device
 from memae.distributed import distributed_context, wrap_data_parallel
 from memae.model_file import (
@@ -35,12 +34,13 @@ from memae.model_file import (
 from memae.models import MemAutoEncoder, create_model
 from memae.presets import load_preset
 from memae.training import TrainingHistory, TrainSettings, train
+from memae.training_checkpoint import CheckpointRun
 from memae.video.clips import ClipDataset
 from memae.video.config import VideoConfig
+from memae.video.decode import iter_frames, open_clip
 from memae.video.frames import VideoClip, discover_clips, frame_folder_clips, video_file_clips
 from memae.video.score import FrameScore, score_frames, smooth_map, window_errors
 from memae.video.signal import model_inputs
-from memae.video.stream import iter_frames, open_clip
 from memae.video.temporal import moving_average, smooth_stream
 
 __all__ = ["VideoDetector", "resolve_clips"]

@@ -104,7 +104,7 @@ def score_frames(
         A trained video model (put in eval mode here).
     frames : iterable of numpy.ndarray
         What the model reads, in temporal order and at ``config.size``: float32 ``(H, W)``
-        frames in [-1, 1] (see :func:`memae.video.stream.iter_frames`), passed through
+        frames in [-1, 1] (see :func:`memae.video.decode.iter_frames`), passed through
         :func:`memae.video.signal.model_inputs` for the config's ``input_signal``
         (``(2, H, W)`` items for two channels). Consumed lazily.
     config : VideoConfig

@@ -10,7 +10,7 @@ import pytest
 from memae import MemAEDetector
 from memae import detector as detector_module
 from memae.data.chunks import read_chunks
-from memae.stream import score_file
+from memae.table_scoring import score_file
 from tests.conftest import FAST
 
 
