@@ -139,10 +139,10 @@ def test_save_load_round_trip(fitted, tmp_path: Path) -> None:
     assert loaded.threshold_ == ensemble.threshold_
     assert loaded.get_params(deep=False)["n_estimators"] == 3
     assert loaded.estimator.get_params() == {**MEMBER.get_params(), "device": "cpu"}
-    with pytest.raises(ValueError, match="holds a MemAEEnsemble.*MemAEEnsemble.load"):
+    with pytest.raises(ValueError, match="holds an ensemble model.*MemAEEnsemble.load"):
         MemAEDetector.load(path)
     single = ensemble.estimators_[0].save(tmp_path / "single.safetensors")
-    with pytest.raises(ValueError, match="holds a MemAEDetector.*MemAEDetector.load"):
+    with pytest.raises(ValueError, match="holds a detector model.*MemAEDetector.load"):
         MemAEEnsemble.load(single)
 
 
@@ -194,7 +194,9 @@ def test_images_work_like_tables() -> None:
 def test_load_model_picks_the_class_and_edited_files_are_refused(fitted, tmp_path: Path) -> None:
     from safetensors.torch import load_file, save_file
 
-    from memae.persistence import METADATA_KEY, load_model, read_metadata
+    from memae import load as load_model
+    from memae.loading import read_metadata
+    from memae.model_file import METADATA_KEY
 
     ensemble, X, _ = fitted
     path = ensemble.save(tmp_path / "ensemble.safetensors")

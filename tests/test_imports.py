@@ -32,25 +32,7 @@ from pathlib import Path
 SRC = Path(__file__).resolve().parents[1] / "src"
 ROOT = "memae"
 
-# Modules being restructured; must become empty. A cycle passes only when every module
-# in it is listed here.
-PENDING = {
-    "memae.detector",
-    "memae.persistence",
-    "memae.ensemble",
-    "memae.video.reference",
-    "memae.video.score",
-    "memae.video.decode",
-}
 
-# Modules being restructured; must become empty. Files whose functions may still import
-# memae modules.
-PENDING_FUNCTION_IMPORTS = {
-    "memae.persistence",
-    "memae.detector",
-    "memae.ensemble",
-    "memae.video.reference",
-}
 
 
 @dataclass(frozen=True)
@@ -260,14 +242,14 @@ def test_cycles_are_found_and_shown_as_chains() -> None:
 
 
 def test_no_import_cycles() -> None:
-    unexpected = [cycle for cycle in cycles(import_graph()) if not cycle[0] <= PENDING]
+    unexpected = cycles(import_graph())
     assert not unexpected, "import cycles:\n" + describe(unexpected)
 
 
 def test_no_memae_imports_inside_functions() -> None:
     hidden = sorted({f"{found.importer}:{found.line} imports {found.target}"
                      for found in memae_imports()
-                     if found.in_function and found.importer not in PENDING_FUNCTION_IMPORTS})
+                     if found.in_function})
     assert not hidden, (
         "functions may import only optional third-party packages; move the code to the "
         "module it belongs to instead:\n" + "\n".join(hidden))

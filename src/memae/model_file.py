@@ -318,6 +318,10 @@ def read_model_file(path: str | Path, kind: str | None = None) -> ModelFile:
     if found not in KINDS:
         raise field_error(path, "kind", found, f"one of {sorted(KINDS)}")
     if kind is not None and found != kind:
-        raise ValueError(f"{str(path)!r} holds a {found} model, not a {kind}; load it with "
-                         f"memae.load(path) or {KINDS[found]}.")
+        raise ValueError(f"{str(path)!r} holds {_a(found)} model, not {_a(kind)}; load it "
+                         f"with memae.load(path) or {KINDS[found]}.")
     return ModelFile(path, found, meta, tensors)
+
+
+def _a(word: str) -> str:
+    return f"{'an' if word[0] in 'aeiou' else 'a'} {word}"

@@ -12,10 +12,11 @@ import numpy as np
 import pytest
 import torch
 
-from memae import MemAEDetector
+from memae import MemAEDetector, VideoDetector
 from memae.cli import main
 from memae.run_dir import RunDir
 from memae.training_checkpoint import CHECKPOINT_NAME, load_checkpoint
+from memae.video import make_synthetic_videos, write_frame_folders
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 # The default mlp has no batch norm, so both runs compute the same function;
@@ -72,3 +73,37 @@ def test_two_process_ddp_matches_one_process(tmp_path: Path) -> None:
     checkpoints = tmp_path / "ddp" / RunDir.CHECKPOINTS
     assert [p.name for p in checkpoints.iterdir()] == [CHECKPOINT_NAME]
     assert load_checkpoint(checkpoints / CHECKPOINT_NAME)[0].finished
+
+
+# The ped2-cpu net without batch norm (local batch norm on half a batch computes
+# another function than on the whole batch), windows of 8 frames at 32 x 32.
+VIDEO_FLAGS = ["--kind", "video", "--set", "detector.size=[32, 32]",
+               "--set", "detector.clip_length=8", "--set", "detector.smoothing=3",
+               "--set", "detector.model_params={channels: [4, 8, 8, 8], batch_norm: false}",
+               "--memory-size", "20", "--shrink-threshold", "0", "--epochs", "2",
+               "--batch-size", "8", "--learning-rate", "0.001", "--seed", "0",
+               "--device", "cpu", "--quiet"]
+
+
+@pytest.mark.skipif(not torch.distributed.is_available(), reason="torch.distributed missing")
+def test_two_process_ddp_matches_one_process_for_video(tmp_path: Path) -> None:
+    # 2 clips x 17 windows: batches of 8 and a last one of 2, one window per rank.
+    root = write_frame_folders(make_synthetic_videos(n_train=2, n_test=1, n_frames=24, seed=3),
+                               tmp_path / "videos")
+    env = {**os.environ, "PYTHONPATH": str(SRC), "OMP_NUM_THREADS": "1",
+           "GLOO_SOCKET_IFNAME": "lo"}
+    command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2",
+               "--nnodes=1", "--master_addr=127.0.0.1", f"--master_port={_free_port()}",
+               "-m", "memae", "train", "--data", str(root), "--out", str(tmp_path / "ddp"),
+               *VIDEO_FLAGS]
+    done = subprocess.run(command, env=env, capture_output=True, timeout=240)
+    assert done.returncode == 0, done.stderr.decode()[-3000:]
+    assert main(["train", "--data", str(root), "--out", str(tmp_path / "one"),
+                 *VIDEO_FLAGS]) == 0
+    ddp = VideoDetector.load(tmp_path / "ddp" / RunDir.MODEL)
+    single = VideoDetector.load(tmp_path / "one" / RunDir.MODEL)
+    assert ddp.history_.steps == single.history_.steps == 10
+    np.testing.assert_allclose(ddp.history_.train_loss, single.history_.train_loss, rtol=1e-5)
+    for key, value in single.model_.state_dict().items():
+        np.testing.assert_allclose(ddp.model_.state_dict()[key].numpy(), value.numpy(),
+                                   atol=1e-5, err_msg=key)

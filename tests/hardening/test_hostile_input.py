@@ -31,7 +31,7 @@ from memae.data.image_guard import open_image
 from memae.data.images import read_image
 from memae.model_file import ModelFileError
 from memae.training_checkpoint import load_checkpoint
-from memae.video.checkpoint import load_video_model
+from memae.video.detector import VideoDetector
 from memae.video.transforms import FrameTransform, load_frame
 from tests.conftest import FAST
 from tests.video.conftest import tiny_video_model
@@ -340,17 +340,17 @@ def video_model_bytes(tmp_path_factory) -> bytes:
 ])
 def test_edited_video_model_files_are_refused_naming_the_field(video_model_bytes, tmp_path,
                                                                edit, field) -> None:
-    path = _rewrite(video_model_bytes, tmp_path / "v.safetensors", edit, key="memae_video")
+    path = _rewrite(video_model_bytes, tmp_path / "v.safetensors", edit)
     with pytest.raises(ValueError, match=re.escape(field)) as caught:
-        load_video_model(path)
+        VideoDetector.load(path)
     assert str(path) in str(caught.value)
 
 
 def test_video_model_with_broken_json_is_refused(tmp_path) -> None:
     path = tmp_path / "v.safetensors"
-    save_file({"w": torch.zeros(1)}, str(path), metadata={"memae_video": "{not json"})
-    with pytest.raises(ModelFileError, match="not JSON"):
-        load_video_model(path)
+    save_file({"w": torch.zeros(1)}, str(path), metadata={"memae": "{not json"})
+    with pytest.raises(ValueError, match="corrupt memae metadata"):
+        VideoDetector.load(path)
 
 
 @QUICK

@@ -13,22 +13,21 @@ from memae.video import (
     make_synthetic_videos,
     write_frame_folders,
 )
-from memae.video.checkpoint import save_video_model
-from memae.video.config import video_config
-from memae.video.train import train_video_model
+from memae.video.detector import VideoDetector, preset_config
 
 
 def tiny_video_model(folder: Path, *, size: tuple[int, int], n_frames: int, seed: int,
                      file_name: str, **fields: Any) -> tuple[Path, Path]:
-    """A two-step ``cpu``-preset model on one synthetic clip: ``(model file, data root)``;
+    """A two-step ``ped2-cpu``-preset model on one synthetic clip: ``(model file, data root)``;
     ``fields`` override the config (e.g. the score settings)."""
     root = write_frame_folders(
         make_synthetic_videos(n_train=1, n_test=1, n_frames=n_frames, seed=seed), folder)
-    config = video_config("cpu", size=size, clip_length=8, smoothing=3,
-                          model_params={"channels": (4, 8, 8, 8), "memory_size": 50},
-                          **fields)
-    trained = train_video_model(config, discover_clips(root, "training"), max_steps=2)
-    return save_video_model(trained, root / file_name), root
+    config = preset_config("ped2-cpu").replace(
+        size=size, clip_length=8, smoothing=3, max_steps=2, memory_size=50,
+        model_params={**preset_config("ped2-cpu").model_params, "channels": (4, 8, 8, 8)},
+        **fields)
+    detector = VideoDetector(config, device="cpu").fit(discover_clips(root, "training"))
+    return detector.save(root / file_name), root
 
 
 @pytest.fixture(scope="session")

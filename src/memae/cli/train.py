@@ -29,6 +29,7 @@ from memae.metrics import anomaly_metrics
 from memae.run_dir import RunDir, claim_run
 from memae.video.config import VideoConfig
 from memae.video.detector import VideoDetector, resolve_clips
+from memae.video.frames import VideoClip
 
 logger = logging.getLogger("memae.cli")
 
@@ -233,31 +234,49 @@ def video_detector(config: RunConfig, verbose: bool = False) -> VideoDetector:
 
 def _handle_video(config: RunConfig, args: argparse.Namespace, resume: bool,
                   progress: bool) -> int:
-    """Train a video model into the run directory (checked before anything is written)."""
-    detector = video_detector(config, verbose=progress)
+    """Train a video model into the run directory (checked before anything is written).
+
+    Under ``torchrun`` every rank trains its share of each batch and rank 0
+    alone writes the run, as for tables and images.
+    """
+    video_detector(config)  # the settings' errors before any other work
     clips = resolve_clips(config.data.path)
     run = RunDir(Path(config.output.run_dir))
-    if launched_by_torchrun():
-        raise ValueError("video training runs in one process here; run it without torchrun.")
     if not resume:
-        run.check_new(args.overwrite)
-    if progress:
+        run.check_new(args.overwrite)  # every rank refuses before any waits on rank 0
+    rank = 0
+    if launched_by_torchrun():
+        rank, _, device = init_from_env()
+        config.detector.device = str(device)
+    if progress and rank == 0:
         print(f"training on {len(clips)} clips of {config.data.path!r} "
               f"({sum(c.n_frames for c in clips)} frames)")
-    with claim_run(run.root, overwrite=args.overwrite, resume=resume) as run:
-        if not resume:
-            config.save(run.config)
-        detector.fit(clips, checkpoint_dir=run.checkpoints, resume=resume)
-        detector.save(run.model)
-        history = detector.history_
-        run.write_json(RunDir.HISTORY, {**asdict(history),
-                                        "fit_seconds": detector.training_["fit_seconds"]})
-        run.write_json(RunDir.METRICS, dict(detector.training_))
-        if progress:
-            print(f"trained {detector.config.model} on {detector.training_['n_windows']} "
-                  f"windows of {detector.training_['n_train_clips']} clips in "
-                  f"{detector.training_['fit_seconds']:.1f} s ({history.steps} steps); "
-                  f"wrote {run.root}")
+    try:
+        if rank != 0:
+            video_detector(config).fit(clips, checkpoint_dir=run.checkpoints, resume=resume)
+            return 0
+        with claim_run(run.root, overwrite=args.overwrite, resume=resume) as run:
+            return _train_video(config, clips, run, resume, progress)
+    finally:
+        if launched_by_torchrun():
+            end_process_group()
+
+
+def _train_video(config: RunConfig, clips: list[VideoClip], run: RunDir, resume: bool,
+                 progress: bool) -> int:
+    if not resume:
+        config.save(run.config)
+    detector = video_detector(config, verbose=progress).fit(
+        clips, checkpoint_dir=run.checkpoints, resume=resume)
+    detector.save(run.model)
+    history, training = detector.history_, detector.training_
+    run.write_json(RunDir.HISTORY, {**asdict(history), "fit_seconds": training["fit_seconds"]})
+    run.write_json(RunDir.METRICS, dict(training))
+    if progress:
+        print(f"trained {detector.config.model} on {training['n_windows']} windows of "
+              f"{training['n_train_clips']} clips in {training['fit_seconds']:.1f} s "
+              f"({history.steps} steps, best epoch {history.best_epoch} of "
+              f"{len(history.train_loss)}); wrote {run.root}")
     return 0
 
 

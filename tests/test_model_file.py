@@ -1,4 +1,5 @@
-"""save/load: identical scores, no unpickling, atomic writes, clear errors."""
+"""The one model-file schema: identical scores after save/load for every kind, files of
+memae 0.1.0, no unpickling, atomic writes, clear errors."""
 
 from __future__ import annotations
 
@@ -10,11 +11,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from safetensors.torch import save_file
+from safetensors import safe_open
+from safetensors.torch import load_file, save_file
 
-from memae import MemAEDetector
-from memae.persistence import FORMAT_VERSION, METADATA_KEY, read_metadata
+import memae
+from memae import MemAEDetector, MemAEEnsemble, VideoDetector
+from memae.loading import read_metadata
+from memae.model_file import FORMAT_VERSION, METADATA_KEY, read_model_file
+from memae.video.decode import open_clip
 from tests.conftest import FAST
+
+LEGACY = Path(__file__).parent / "legacy_files"
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +89,7 @@ def test_wrong_format_version_is_refused(fitted, tmp_path: Path) -> None:
     tensors = _tensors(path)
     bad = tmp_path / "future.safetensors"
     save_file(tensors, bad, metadata={METADATA_KEY: json.dumps(meta)})
-    with pytest.raises(ValueError, match="format version 2.*reads version 1"):
+    with pytest.raises(ValueError, match="format version 3.*reads versions 1 and 2"):
         MemAEDetector.load(bad)
 
 
@@ -148,6 +155,67 @@ def test_gpu_model_loads_on_cpu(tmp_path: Path) -> None:
 
 
 def _tensors(path: Path) -> dict[str, torch.Tensor]:
-    from safetensors.torch import load_file
-
     return load_file(path)
+
+
+def test_every_file_records_its_kind_and_memae_load_returns_that_class(fitted, tmp_path
+                                                                      ) -> None:
+    detector, path = fitted
+    assert read_metadata(path)["kind"] == "detector"
+    loaded = memae.load(path)
+    assert type(loaded) is MemAEDetector
+    X = np.random.default_rng(1).normal(size=(10, 6))
+    np.testing.assert_array_equal(loaded.decision_function(X), detector.decision_function(X))
+
+
+@pytest.mark.parametrize("name, kind, cls", [
+    ("detector-0.1.0.safetensors", "detector", MemAEDetector),
+    ("ensemble-0.1.0.safetensors", "ensemble", MemAEEnsemble),
+])
+def test_files_written_by_memae_0_1_0_load_with_the_same_scores(name, kind, cls) -> None:
+    path = LEGACY / name
+    assert read_model_file(path).kind == kind
+    for model in (memae.load(path), cls.load(path)):
+        assert type(model) is cls
+        scores = model.decision_function(np.load(LEGACY / "tabular-rows.npy"))
+        np.testing.assert_allclose(scores, np.load(path.with_name(name.replace(
+            ".safetensors", "-scores.npy"))), rtol=1e-6)
+
+
+def test_a_video_file_of_memae_0_1_0_loads_and_scores_as_it_did() -> None:
+    path = LEGACY / "video-0.1.0.safetensors"
+    detector = memae.load(path)
+    assert type(detector) is VideoDetector and detector.config.random_state == 0
+    assert detector.history_.steps == 2 and detector.training_["map_scale"] > 0
+    raw = [r.score for r in detector.raw_scores(open_clip(LEGACY / "video-frames"))]
+    np.testing.assert_allclose(raw, np.load(LEGACY / "video-0.1.0-scores.npy"), rtol=1e-5)
+
+
+def test_a_0_1_0_video_file_with_a_withdrawn_score_option_says_how_to_convert(tmp_path
+                                                                             ) -> None:
+    source = LEGACY / "video-0.1.0.safetensors"
+    with safe_open(str(source), framework="pt") as f:
+        meta = json.loads(f.metadata()["memae_video"])
+    meta["config"]["score_normalization"] = "ratio"
+    path = tmp_path / "old.safetensors"
+    save_file(load_file(source), str(path), metadata={"memae_video": json.dumps(meta)})
+    with pytest.raises(ValueError, match="score_normalization='ratio'.*memae train --kind video"):
+        memae.load(path)
+
+
+@pytest.mark.parametrize("name, other", [("detector-0.1.0.safetensors", VideoDetector),
+                                         ("video-0.1.0.safetensors", MemAEDetector),
+                                         ("ensemble-0.1.0.safetensors", MemAEDetector)])
+def test_a_file_of_another_kind_is_refused_with_how_to_load_it(name, other) -> None:
+    with pytest.raises(ValueError, match=r"holds an? \w+ model, not an? .*memae.load\(path\)"):
+        other.load(LEGACY / name)
+
+
+def test_an_unknown_kind_is_refused_naming_the_field(fitted, tmp_path) -> None:
+    _, path = fitted
+    meta = read_metadata(path)
+    meta["kind"] = "graph"
+    bad = tmp_path / "graph.safetensors"
+    save_file(_tensors(path), bad, metadata={METADATA_KEY: json.dumps(meta)})
+    with pytest.raises(ValueError, match="kind is 'graph'"):
+        memae.load(bad)
