@@ -18,6 +18,7 @@ from memae.machine import physical_memory
 from memae.memmap_pages import release_rows
 from memae.models import MemAutoEncoder, create_model, model_config
 from memae.models.conv import ConvConfig
+from memae.presets import DETECTOR_KINDS, load_preset
 from memae.scoring import element_errors, sample_scores
 from memae.thresholds import ScoreContract, contamination_threshold, fpr_threshold
 from memae.training import train
@@ -140,6 +141,26 @@ class MemAEDetector(ScoreContract, OutlierMixin, BaseEstimator):
         self.device = device
         self.verbose = verbose
         self.score_batch_size = score_batch_size
+
+    @classmethod
+    def from_preset(cls, preset: str | Path, **overrides: Any) -> MemAEDetector:
+        """A detector with the ``detector`` section of a preset, then ``overrides``.
+
+        Parameters
+        ----------
+        preset:
+            A packaged preset name (:func:`memae.presets.list_presets`) or the path
+            of a preset YAML file, of kind ``tabular`` or ``images``.
+        **overrides:
+            Parameters that replace the preset's (whole values: ``model_params``
+            replaces the preset's dict).
+        """
+        loaded = load_preset(preset)
+        if loaded.kind not in DETECTOR_KINDS:
+            raise ValueError(f"preset {loaded.source!r} has kind {loaded.kind!r}; "
+                             f"MemAEDetector takes {' or '.join(DETECTOR_KINDS)} presets. "
+                             "Train video with `memae train --kind video`.")
+        return cls(**{**loaded.detector, **overrides})
 
     # ----------------------------------------------------------------- fitting
     def _model_name(self, ndim: int) -> str:
