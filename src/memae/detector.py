@@ -72,7 +72,8 @@ class MemAEDetector(ScoreContract, OutlierMixin, BaseEstimator):
         ``False`` gives the plain autoencoder with the same encoder and decoder.
     memory_size, shrink_threshold:
         N and lambda of the memory (``None``: the preset's value; lambda
-        defaults to ``1/N``). ``shrink_threshold=0`` is MemAE-nonSpar.
+        defaults to ``1/N``). ``shrink_threshold=0`` turns hard shrinkage off;
+        MemAE-nonSpar also sets ``entropy_weight=0`` (:mod:`memae.ablation`).
     entropy_weight:
         alpha, the weight of the addressing-entropy loss (the paper: 0.0002).
     epochs, batch_size, learning_rate, weight_decay:
