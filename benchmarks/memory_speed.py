@@ -37,10 +37,10 @@ from sklearn.model_selection import train_test_split
 from torch import nn
 
 from memae import MemAEDetector
-from memae.benchmarks.kdd99 import CONFIG as KDD_CONFIG
 from memae.data import find_dataset, load_kddcup99, load_odds
 from memae.memory import Memory
 from memae.models import create_model
+from memae.presets import load_preset
 from memae.training import objective
 from memae.video import discover_clips, score_frames, video_config
 from memae.video.decode import iter_frames
@@ -164,14 +164,15 @@ class _Trainer:
 
 
 def section_kdd(args: argparse.Namespace) -> None:
-    config = KDD_CONFIG
-    X = torch.from_numpy(_kdd_rows(args.data_dir, 8 * config.batch_size))
+    config = load_preset("kdd99").detector
+    X = torch.from_numpy(_kdd_rows(args.data_dir, 8 * config["batch_size"]))
     trainers = {}
     for memory in (True, False):
         torch.manual_seed(0)
-        model = create_model(config.model, in_features=X.shape[1], memory=memory,
-                             memory_size=config.memory_size, **config.model_params)
-        trainers[memory] = _Trainer(model, X.split(config.batch_size), config.learning_rate)
+        model = create_model(config["model"], in_features=X.shape[1], memory=memory,
+                             memory_size=config["memory_size"], **config["model_params"])
+        trainers[memory] = _Trainer(model, X.split(config["batch_size"]),
+                                    config["learning_rate"])
         for _ in range(30):  # addressing as after some training
             trainers[memory].step()
     t = alternate({"MemAE reference": partial(trainers[True].step, "reference"),

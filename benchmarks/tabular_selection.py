@@ -3,7 +3,7 @@
 Both use the benchmark's own ``validation`` split, which never reads the test
 part: KDDCUP99 holds out a fifth of each seed's training half (seeds 0-3);
 ODDS splits the 60% training part again 75/25 (seeds 0 and 1, all 17 sets).
-Each candidate changes the benchmark's ``CONFIG`` in one place and trains
+Each candidate changes the configuration in one place and trains
 MemAE only; ODDS also prints PyOD's IForest on the same splits.
 ``docs/results.md`` holds the tables this prints.
 
@@ -24,24 +24,31 @@ import numpy as np
 import torch
 
 from memae.benchmarks import kdd99, odds
-from memae.benchmarks.ablation import TrainConfig
 from memae.benchmarks.base import BenchmarkOptions
 from memae.data import find_dataset, load_odds
 from memae.data.odds import list_odds
+from memae.presets import Preset
 
 
-def changed(config: TrainConfig, model_params: dict[str, Any] | None = None,
-            **fields: Any) -> TrainConfig:
-    return config.with_(model_params={**config.model_params, **(model_params or {})}, **fields)
+def candidate(model: str, **fields: Any) -> Preset:
+    """A configuration trained for a fixed number of epochs on every training row."""
+    return Preset(name="candidate", kind="tabular", description="a selection candidate",
+                  detector={"model": model, "model_params": {}, "validation_fraction": 0.0,
+                            "patience": None}).with_(**fields)
+
+
+def changed(config: Preset, model_params: dict[str, Any] | None = None,
+            **fields: Any) -> Preset:
+    return config.with_(model_params={**config.detector["model_params"], **(model_params or {})},
+                        **fields)
 
 
 # Rounds 1-4 change the configuration chosen in the first round (the paper's net on the
 # npz's min-max input); rounds 5 and 6 change the fourth round's winner (quantile input);
-# the sixth round's winner is kdd99.CONFIG.
-KDD = TrainConfig(model="mlp_kdd99", epochs=4, batch_size=1024, learning_rate=1e-3,
-                  standardize=False)
+# the sixth round's winner is the kdd99 preset.
+KDD = candidate("mlp_kdd99", epochs=4, batch_size=1024, learning_rate=1e-3, standardize=False)
 KDD_QUANTILE = changed(KDD, input_transform="quantile-uniform")
-KDD_CANDIDATES: dict[str, TrainConfig] = {
+KDD_CANDIDATES: dict[str, Preset] = {
     "the chosen configuration": KDD,
     "memory 10 items": changed(KDD, memory_size=10),
     "2 epochs": changed(KDD, epochs=2),
@@ -87,15 +94,14 @@ KDD_CANDIDATES: dict[str, TrainConfig] = {
 }
 
 # The third round's winner (an ensemble of 10 x 512 rows, <= 100 steps each), which
-# rounds 4-6 change; the sixth round's winner is odds.CONFIG.
-ODDS_ENSEMBLE = TrainConfig(model="mlp",
-                            model_params={"addressing": "cosine", "temperature": 0.05},
-                            epochs=100, batch_size=64, learning_rate=1e-3, max_steps=100,
-                            n_estimators=10, max_samples=512)
+# rounds 4-6 change; the sixth round's winner is the odds preset.
+ODDS_ENSEMBLE = candidate("mlp", model_params={"addressing": "cosine", "temperature": 0.05},
+                          epochs=100, batch_size=64, learning_rate=1e-3, max_steps=100,
+                          n_estimators=10, max_samples=512)
 # The second round's choice (one detector, <= 500 steps); rows of the first two
 # rounds change it in one place.
 ODDS = changed(ODDS_ENSEMBLE, max_steps=500, n_estimators=1, max_samples=1.0)
-ODDS_CANDIDATES: dict[str, TrainConfig] = {
+ODDS_CANDIDATES: dict[str, Preset] = {
     "none (the chosen configuration)": ODDS,
     "hidden 128-64, latent 16": changed(ODDS, {"hidden": (128, 64), "latent_dim": 16}),
     "latent 4": changed(ODDS, {"latent_dim": 4}),
@@ -149,7 +155,7 @@ def select_odds(data_dir: Path | None, only: list[str], iforest: bool) -> None:
     root = find_dataset("odds", data_dir)
     sets = {name: load_odds(root / f"{name}.mat") for name in list_odds(root)}
 
-    def mean_auc(config: TrainConfig, method: str) -> float:
+    def mean_auc(config: Preset, method: str) -> float:
         return float(np.mean([
             np.mean([odds.evaluate_split(name, X, y, seed, config, methods=(method,),
                                          validation=True)[0]["roc_auc"] for seed in (0, 1)])

@@ -10,7 +10,8 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from memae import MemAEDetector, MemAEEnsemble
-from memae.benchmarks.ablation import TrainConfig, make_detector
+from memae.benchmarks.ablation import make_detector
+from memae.presets import Preset
 from tests.conftest import FAST
 
 MEMBER = MemAEDetector(**{**FAST, "epochs": 4}, validation_fraction=0.0, patience=None)
@@ -156,8 +157,9 @@ def test_unfitted_ensemble_refuses_to_save_or_score(tmp_path: Path) -> None:
 
 
 def test_benchmark_config_builds_an_ensemble_with_member_step_budgets() -> None:
-    config = TrainConfig(model="mlp", epochs=100, batch_size=64, max_steps=100,
-                         n_estimators=4, max_samples=256)
+    config = Preset(name="bagged", kind="tabular", description="4 members of 256 rows",
+                    detector={"model": "mlp", "epochs": 100, "batch_size": 64},
+                    benchmark={"max_steps": 100, "n_estimators": 4, "max_samples": 256})
     built = make_detector(config, "MemAE-nonSpar", 3, n_train=10_000)
     assert isinstance(built, MemAEEnsemble)
     assert (built.n_estimators, built.max_samples, built.random_state) == (4, 256, 3)

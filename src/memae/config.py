@@ -198,9 +198,17 @@ class OutputConfig:
 
 @dataclass
 class RunConfig:
-    """Everything ``memae train`` needs; saved as ``config.yaml`` in the run directory."""
+    """Everything ``memae train`` needs; saved as ``config.yaml`` in the run directory.
+
+    ``kind`` says what the run trains (:data:`KINDS`); with ``"video"`` the
+    ``detector`` section is a :class:`VideoDetectorConfig`. ``preset`` names the
+    preset (:mod:`memae.presets`) whose ``detector`` section ``memae train`` lays
+    under the configuration file (``--preset``); the saved ``config.yaml``
+    records it beside the resolved values.
+    """
 
     kind: str = "auto"
+    preset: str | None = None
     data: DataConfig = field(default_factory=DataConfig)
     detector: Any = field(default_factory=DetectorConfig)
     ensemble: EnsembleConfig = field(default_factory=EnsembleConfig)
@@ -262,6 +270,9 @@ class RunConfig:
         if count == 1 and self.ensemble.max_samples is not None:
             raise ValueError("ensemble.max_samples (--max-samples) only applies to an ensemble; "
                              "set ensemble.n_estimators (--n-estimators) above 1, or drop it.")
+        if self.preset is not None and not isinstance(self.preset, str):
+            raise ValueError(f"preset must be a preset name or file path, got {self.preset!r}; "
+                             "`memae presets` lists the names.")
         if not isinstance(self.threads, int) or isinstance(self.threads, bool) or self.threads < 1:
             raise ValueError(f"threads must be an int >= 1, got {self.threads!r}.")
         return self

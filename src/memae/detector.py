@@ -26,6 +26,7 @@ from memae.model_file import (
 )
 from memae.models import MemAutoEncoder, create_model, model_config
 from memae.models.conv import ConvConfig
+from memae.presets import DETECTOR_KINDS, load_preset
 from memae.scoring import element_errors, sample_scores
 from memae.thresholds import ScoreContract, contamination_threshold, fpr_threshold
 from memae.training import TrainingHistory, TrainSettings, train
@@ -81,7 +82,8 @@ class MemAEDetector(ScoreContract, OutlierMixin, BaseEstimator):
         ``False`` gives the plain autoencoder with the same encoder and decoder.
     memory_size, shrink_threshold:
         N and lambda of the memory (``None``: the preset's value; lambda
-        defaults to ``1/N``). ``shrink_threshold=0`` is MemAE-nonSpar.
+        defaults to ``1/N``). ``shrink_threshold=0`` turns hard shrinkage off;
+        MemAE-nonSpar also sets ``entropy_weight=0`` (:mod:`memae.ablation`).
     entropy_weight:
         alpha, the weight of the addressing-entropy loss (the paper: 0.0002).
     epochs, batch_size, learning_rate, weight_decay:
@@ -163,6 +165,26 @@ class MemAEDetector(ScoreContract, OutlierMixin, BaseEstimator):
         self.device = device
         self.verbose = verbose
         self.score_batch_size = score_batch_size
+
+    @classmethod
+    def from_preset(cls, preset: str | Path, **overrides: Any) -> MemAEDetector:
+        """A detector with the ``detector`` section of a preset, then ``overrides``.
+
+        Parameters
+        ----------
+        preset:
+            A packaged preset name (:func:`memae.presets.list_presets`) or the path
+            of a preset YAML file, of kind ``tabular`` or ``images``.
+        **overrides:
+            Parameters that replace the preset's (whole values: ``model_params``
+            replaces the preset's dict).
+        """
+        loaded = load_preset(preset)
+        if loaded.kind not in DETECTOR_KINDS:
+            raise ValueError(f"preset {loaded.source!r} has kind {loaded.kind!r}; "
+                             f"MemAEDetector takes {' or '.join(DETECTOR_KINDS)} presets. "
+                             "Train video with `memae train --kind video`.")
+        return cls(**{**loaded.detector, **overrides})
 
     # ----------------------------------------------------------------- fitting
     def _model_name(self, ndim: int) -> str:

@@ -195,9 +195,8 @@ def load_preset(name_or_path: str | Path) -> Preset:
     where = f"preset file {str(path)!r}"
     for key in values:
         if key not in SECTIONS:
-            raise ValueError(f"{where}: unknown key {key!r} (value {values[key]!r})"
-                             f"{_suggest(key, SECTIONS)}; a preset has the keys "
-                             f"{list(SECTIONS)}.")
+            raise ValueError(f"{where}: unknown key {key!r} (value {values[key]!r}); a preset "
+                             f"has the keys {list(SECTIONS)}.{_suggest(key, SECTIONS)}")
     missing = [key for key in REQUIRED if key not in values]
     if missing:
         raise ValueError(f"{where}: missing {missing}; a preset needs kind (one of "
@@ -221,9 +220,9 @@ def _preset_path(name_or_path: str | Path) -> Path:
     if not is_path:
         packaged = PRESET_DIR / f"{text}.yaml"
         if not packaged.is_file():
-            raise ValueError(f"unknown preset {text!r}{_suggest(text, list_presets())}; known "
-                             f"presets: {', '.join(list_presets())}; or pass the path of a "
-                             "preset YAML file.")
+            raise ValueError(f"unknown preset {text!r}; known presets: "
+                             f"{', '.join(list_presets())}; or pass the path of a preset YAML "
+                             f"file.{_suggest(text, list_presets())}")
         return packaged
     path = Path(text).expanduser().resolve()
     if not path.is_file():
@@ -241,13 +240,13 @@ def _check_keys(values: Any, valid: list[str], where: str, section: str, what: s
         raise ValueError(f"{where}: {section} must map keys to values, got {values!r}.")
     for key, value in values.items():
         if key not in valid:
-            raise ValueError(f"{where}: unknown {section} key {key!r} (value {value!r})"
-                             f"{_suggest(key, valid)}; the {what} are {sorted(valid)}.")
+            raise ValueError(f"{where}: unknown {section} key {key!r} (value {value!r}); the "
+                             f"{what} are {sorted(valid)}.{_suggest(key, valid)}")
 
 
 def _suggest(key: Any, valid: Any) -> str:
     close = difflib.get_close_matches(str(key), list(valid), n=1)
-    return f"; did you mean {close[0]!r}?" if close else ""
+    return f" Did you mean {close[0]!r}?" if close else ""
 
 
 def _tuples(value: Any) -> Any:

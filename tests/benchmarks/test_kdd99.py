@@ -5,11 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from memae.benchmarks.ablation import TrainConfig
 from memae.benchmarks.kdd99 import evaluate_seed, summarize
+from memae.presets import Preset
 
-CONFIG = TrainConfig(model="mlp", model_params={"hidden": (16,), "latent_dim": 2},
-                     memory_size=10, epochs=30, batch_size=64, standardize=False)
+CONFIG = Preset(name="toy", kind="tabular", description="a small net for 6 features",
+                detector={"model": "mlp", "model_params": {"hidden": (16,), "latent_dim": 2},
+                          "memory_size": 10, "epochs": 30, "batch_size": 64,
+                          "standardize": False, "validation_fraction": 0.0, "patience": None})
 
 
 def blobs(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

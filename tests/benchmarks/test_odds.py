@@ -5,11 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from memae.benchmarks.ablation import TrainConfig
 from memae.benchmarks.odds import evaluate_split, summarize
+from memae.presets import Preset
 
-CONFIG = TrainConfig(model="mlp", model_params={"hidden": (16,), "latent_dim": 2},
-                     memory_size=10, epochs=40, batch_size=32)
+CONFIG = Preset(name="toy", kind="tabular", description="a small net for 5 features",
+                detector={"model": "mlp", "model_params": {"hidden": (16,), "latent_dim": 2},
+                          "memory_size": 10, "epochs": 40, "batch_size": 32,
+                          "validation_fraction": 0.0, "patience": None})
 
 
 def table(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -21,7 +23,7 @@ def table(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 
 def test_our_variants_score_the_stratified_test_part() -> None:
     X, y = table()
-    rows = evaluate_split("toy", X, y, seed=1, config=CONFIG, methods=("AE", "MemAE"))
+    rows = evaluate_split("toy", X, y, seed=1, preset=CONFIG, methods=("AE", "MemAE"))
     assert [r["method"] for r in rows] == ["AE", "MemAE"]
     assert all(r["roc_auc"] > 0.9 and r["aupr"] > 0.5 for r in rows)
 
@@ -29,7 +31,7 @@ def test_our_variants_score_the_stratified_test_part() -> None:
 def test_pyod_baselines_run_on_the_same_split() -> None:
     pytest.importorskip("pyod")
     X, y = table()
-    rows = evaluate_split("toy", X, y, seed=1, config=CONFIG, methods=("PyOD IForest",))
+    rows = evaluate_split("toy", X, y, seed=1, preset=CONFIG, methods=("PyOD IForest",))
     assert rows[0]["method"] == "PyOD IForest" and rows[0]["roc_auc"] > 0.9
 
 

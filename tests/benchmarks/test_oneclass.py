@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from memae.benchmarks.ablation import TrainConfig
 from memae.benchmarks.oneclass import (
     ImageBenchmark,
     ImageSplits,
@@ -17,6 +16,7 @@ from memae.benchmarks.oneclass import (
     subsample,
     summarize_oneclass,
 )
+from memae.presets import Preset
 
 
 def bars(n: int, vertical: bool, seed: int) -> np.ndarray:
@@ -53,10 +53,13 @@ def test_subsample_keeps_order_and_size() -> None:
     assert subsample(images, labels, 20, seed=1)[1] is labels
 
 
-SMALL_CONV = TrainConfig(model="conv2d", memory_size=10, epochs=20, batch_size=32,
-                         learning_rate=3e-3,
-                         model_params={"channels": (8, 8), "kernel_sizes": (3, 3),
-                                       "strides": (2, 2), "decoder_kernel_sizes": (3, 3)})
+TWO_STAGES = {"channels": (8, 8), "kernel_sizes": (3, 3), "strides": (2, 2),
+              "decoder_kernel_sizes": (3, 3)}
+SMALL_CONV = Preset(name="small", kind="images", description="two conv stages, 10 items",
+                    detector={"model": "conv2d", "model_params": TWO_STAGES, "memory_size": 10,
+                              "epochs": 20, "batch_size": 32, "learning_rate": 3e-3,
+                              "validation_fraction": 0.0, "patience": None},
+                    benchmark={"quick": {"epochs": 2}})
 
 
 def test_validation_mode_never_reads_the_evaluation_split() -> None:
@@ -65,10 +68,11 @@ def test_validation_mode_never_reads_the_evaluation_split() -> None:
     splits = ImageSplits(train, np.repeat([0, 1], 40), poisoned, np.repeat([0, 1], 5),
                          ["horizontal", "vertical"])
     spec = ImageBenchmark(name="bars", paper={}, note="", validation_fraction=0.25,
-                          quick_classes=(0,), quick_epochs=2, quick_variants=("AE",))
+                          quick_classes=(0,), quick_variants=("AE",))
     rows, _, markdown, settings = run_image_benchmark(
         spec, splits, SMALL_CONV, quick=True, validation=True, seeds=[0], device="cpu")
     assert settings["n_train_images"] == 60 and settings["n_eval_images"] == 20
+    assert settings["preset"]["detector"]["epochs"] == 2  # benchmark.quick
     assert [(r["class"], r["variant"]) for r in rows] == [("horizontal", "AE")]
     assert "test split unused" in markdown
     with pytest.raises(ValueError, match="NaN"):
@@ -179,9 +183,11 @@ def test_an_ensemble_config_runs_the_protocol() -> None:
     images[labels == 0, :, 2:6, 2:6] += 1.0  # class 0 (normal): a bright square
     images[labels == 1, :, 0:3, :] += 1.0  # class 1: a bright band at the top
     splits = ImageSplits(images[::2], labels[::2], images[1::2], labels[1::2], ["a", "b"])
-    config = TrainConfig(model="conv2d", epochs=5, n_estimators=2, max_samples=10,
-                         model_params={"channels": (4, 8), "kernel_sizes": (3, 3),
-                                       "strides": (2, 2), "decoder_kernel_sizes": (3, 3)})
+    config = Preset(name="bagged", kind="images", description="two small nets on 10 images",
+                    detector={"model": "conv2d", "epochs": 5, "validation_fraction": 0.0,
+                              "patience": None,
+                              "model_params": {**TWO_STAGES, "channels": (4, 8)}},
+                    benchmark={"n_estimators": 2, "max_samples": 10})
     rows = run_oneclass(splits, config, classes=[0], seeds=[0], variants=["MemAE"])
     assert len(rows[0]["epochs"]) == 2
     assert rows[0]["roc_auc"] >= 0.9  # 1.0 measured: every band ranks above every square

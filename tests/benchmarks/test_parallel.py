@@ -54,14 +54,16 @@ def test_cpu_seconds_count_the_workers() -> None:
 
 def test_numbers_from_two_jobs_equal_one_job_on_the_kdd_protocol() -> None:
     from memae.benchmarks import kdd99
-    from memae.benchmarks.ablation import TrainConfig
+    from memae.presets import Preset
 
     rng = np.random.default_rng(0)
     X = rng.random((600, 6), dtype=np.float32)
     y = (rng.random(600) < 0.2).astype(np.int64)
     X[y == 1] += 1.0
-    config = TrainConfig(model="mlp", model_params={"hidden": (8,), "latent_dim": 2},
-                         memory_size=10, epochs=3, batch_size=32)
+    config = Preset(name="toy", kind="tabular", description="a small net for 6 features",
+                    detector={"model": "mlp", "model_params": {"hidden": (8,), "latent_dim": 2},
+                              "memory_size": 10, "epochs": 3, "batch_size": 32,
+                              "validation_fraction": 0.0, "patience": None})
 
     def rows(jobs: int) -> list[dict]:
         units = [(seed, v) for seed in (0, 1) for v in ("AE", "MemAE")]

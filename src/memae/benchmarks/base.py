@@ -24,8 +24,9 @@ class BenchmarkOptions:
     """What every benchmark is run with.
 
     ``quick`` selects a small smoke-test variant (CI); ``seeds=None`` means the
-    benchmark's own default seeds; ``config`` names a benchmark-specific preset
-    (e.g. ``"cpu"`` or ``"paper"``), ``None`` its default. ``jobs`` worker
+    benchmark's own default seeds; ``config`` is the benchmark's ``--config``: a
+    preset (:mod:`memae.presets`) and protocol modes, comma-separated (e.g.
+    ``"paper,validation"``), ``None`` its default preset. ``jobs`` worker
     processes, each with ``threads`` torch threads, share the benchmark's units
     (:mod:`memae.benchmarks.parallel`); the numbers do not depend on ``jobs``.
     """

@@ -1,9 +1,12 @@
 """``memae benchmark cifar10``: one-class CIFAR-10 (Gong et al. 2019, Table 1).
 
 The data here is a JPEG (quality 75) copy of CIFAR-10, so pixels differ
-slightly from the original batches. The default net is narrower than the
-paper's (see :data:`CONFIG`) so that the whole benchmark fits the CPU budget;
-``--config paper`` trains the paper's 64-128-256 net instead.
+slightly from the original batches. The detector is the ``cifar10`` preset's
+(``memae presets cifar10``), a net narrower than the paper's so that the whole
+benchmark fits the CPU budget; ``--config paper`` (the ``cifar10-paper`` preset)
+trains the paper's 64-128-256 net instead. ``--config`` also takes
+``validation`` (the protocol on held-out training images) and any other images
+preset, by name or path.
 """
 
 from __future__ import annotations
@@ -13,41 +16,25 @@ import time
 import numpy as np
 from einops import rearrange
 
-from memae.benchmarks.ablation import TrainConfig, parse_config
+from memae.benchmarks.ablation import benchmark_preset
 from memae.benchmarks.base import (
     BenchmarkOptions,
     BenchmarkResult,
     BenchmarkSpec,
     register_benchmark,
 )
-from memae.benchmarks.oneclass import (
-    ONE_CODE_PER_IMAGE,
-    ImageBenchmark,
-    ImageSplits,
-    run_image_benchmark,
-)
+from memae.benchmarks.oneclass import ImageBenchmark, ImageSplits, run_image_benchmark
 from memae.benchmarks.parallel import cpu_seconds
 from memae.data import CIFAR10_CLASSES, find_dataset, load_cifar10
 
-# The paper's layer layout (three stride-2 3x3 convs, memory 500, lambda 1/N) at a
-# quarter of its widths (an epoch costs about a fifth of the paper net's), cosine
-# addressing at T = 0.05, a fourth stage (7x7 kernel, stride 7) giving one 64-d code per
-# image so the memory is addressed by whole images, per-image gcn_l1 contrast
-# normalisation and 10 epochs (more would not fit the full run's 60-minute budget).
-# Chosen on the validation split of the training images; how: docs/results.md.
-ADDRESSING = {"addressing": "cosine", "temperature": 0.05}
-CONFIG = TrainConfig(model="conv2d_cifar10",
-                     model_params={**ONE_CODE_PER_IMAGE, **ADDRESSING},
-                     epochs=10, batch_size=64, learning_rate=1e-3,
-                     image_normalization="gcn_l1")
-# The paper's 64-128-256 widths on the paper's three stages, everything else as CONFIG.
-PAPER_CONFIG = CONFIG.with_(model_params=dict(ADDRESSING))
+# --config short names -> presets
+ALIASES = {"paper": "cifar10-paper"}
 
 SPEC = ImageBenchmark(
     name="cifar10",
     paper={"AE": 0.5706, "MemAE-nonSpar": 0.6058, "MemAE": 0.6088},
     note="CIFAR-10 (JPEG q75 copy): pixels are not bit-exact to the original batches.",
-    quick_classes=(0,), quick_epochs=3, quick_eval=2000, quick_variants=("MemAE",),
+    quick_classes=(0,), quick_eval=2000, quick_variants=("MemAE",),
 )
 
 
@@ -70,14 +57,14 @@ def load_splits(options: BenchmarkOptions, train_classes: list[str] | None = Non
 def run(options: BenchmarkOptions) -> BenchmarkResult:
     """One-class CIFAR-10 for AE, MemAE-nonSpar and MemAE."""
     started, cpu_started = time.perf_counter(), cpu_seconds()
-    presets = parse_config(options.config, ("paper", "validation"))
-    config = PAPER_CONFIG if "paper" in presets else CONFIG
-    validation = "validation" in presets
+    preset, modes = benchmark_preset(options.config, "cifar10", "images", ("validation",),
+                                     ALIASES)
+    validation = "validation" in modes
     # The quick test trains on its classes only; no need to decode the others.
     needed = ([CIFAR10_CLASSES[c] for c in SPEC.quick_classes]
               if options.quick and not validation else None)
     rows, summary, markdown, settings = run_image_benchmark(
-        SPEC, load_splits(options, needed), config, quick=options.quick,
+        SPEC, load_splits(options, needed), preset, quick=options.quick,
         validation=validation, seeds=options.seeds or (0,), device=options.device,
         jobs=options.jobs, threads=options.threads)
     settings["cpu_seconds"] = cpu_seconds() - cpu_started

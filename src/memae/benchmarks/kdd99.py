@@ -4,6 +4,11 @@ The ``normal.`` traffic (about 20%) is the anomaly class. For every seed the
 data is split 50/50 at random; a detector is trained on the non-anomalous
 samples of the first half; on the second half the top 20% of scores are
 flagged; precision, recall and F1 of that flagging are averaged over seeds.
+
+The detector is the ``kdd99`` preset's (``memae presets kdd99``). ``--config``
+also takes ``csv`` (read the raw CSV and min-max scale it on the training half),
+``validation`` (score a held-out fifth of the training half instead of the test
+half) and any other tabular preset, by name or path.
 """
 
 from __future__ import annotations
@@ -17,13 +22,13 @@ import numpy as np
 from sklearn.metrics import precision_recall_fscore_support, roc_auc_score
 from sklearn.preprocessing import MinMaxScaler
 
+from memae.ablation import VARIANTS
 from memae.benchmarks.ablation import (
-    VARIANTS,
-    TrainConfig,
+    benchmark_preset,
     make_detector,
     markdown_table,
     mean_std,
-    parse_config,
+    quick_preset,
 )
 from memae.benchmarks.base import (
     BenchmarkOptions,
@@ -33,20 +38,10 @@ from memae.benchmarks.base import (
 )
 from memae.benchmarks.parallel import cpu_seconds, run_units
 from memae.data import find_dataset, load_kddcup99
+from memae.presets import Preset
 
 logger = logging.getLogger(__name__)
 
-# The paper's KDD net (mlp_kdd99: 118-60-30-10-3, tanh, memory 50, lambda 1/N) made
-# wider, with a 32-d code and a memory of 2000 items addressed by cosine similarity at
-# T = 0.02, so the memory can hold many distinct training rows. kdd_cup.npz is already
-# min-max scaled by its authors, so no standardisation; each feature then goes through
-# its empirical quantiles on the training rows (uniform output). Chosen on held-out
-# training rows; how: docs/results.md.
-CONFIG = TrainConfig(model="mlp_kdd99",
-                     model_params={"hidden": (128, 64), "latent_dim": 32,
-                                   "addressing": "cosine", "temperature": 0.02},
-                     memory_size=2000, epochs=4, batch_size=1024, learning_rate=1e-3,
-                     standardize=False, input_transform="quantile-uniform")
 FLAG_SHARE = 0.2  # the protocol flags the top 20% of test scores
 PAPER = {"AE": {"f1": 0.9342},
          "MemAE": {"precision": 0.9627, "recall": 0.9655, "f1": 0.9641}}
@@ -75,7 +70,7 @@ def split_rows(y: np.ndarray, seed: int, validation: bool = False
     return train[y[train] == 0], test
 
 
-def evaluate_seed(X: np.ndarray, y: np.ndarray, config: TrainConfig, variant: str, seed: int,
+def evaluate_seed(X: np.ndarray, y: np.ndarray, preset: Preset, variant: str, seed: int,
                   *, scale: bool, validation: bool = False, device: str = "cpu"
                   ) -> dict[str, Any]:
     """One 50/50 split, one detector, the top-20% flagging on the test half.
@@ -91,7 +86,7 @@ def evaluate_seed(X: np.ndarray, y: np.ndarray, config: TrainConfig, variant: st
         scaler = MinMaxScaler().fit(X_train)
         X_train = scaler.transform(X_train).astype(np.float32)
         X_test = np.clip(scaler.transform(X_test), -10, 10).astype(np.float32)
-    detector = make_detector(config, variant, seed, len(train), device).fit(X_train)
+    detector = make_detector(preset, variant, seed, len(train), device).fit(X_train)
     scores = detector.decision_function(X_test)
     flagged = (scores > np.quantile(scores, 1 - FLAG_SHARE)).astype(int)
     precision, recall, f1, _ = precision_recall_fscore_support(
@@ -131,18 +126,18 @@ def summarize(rows: Sequence[dict[str, Any]], seeds: Sequence[int],
 def run(options: BenchmarkOptions) -> BenchmarkResult:
     """KDDCUP99 for AE, MemAE-nonSpar and MemAE over (by default) 20 seeds."""
     started, cpu_started = time.perf_counter(), cpu_seconds()
-    presets = parse_config(options.config, ("csv", "validation"))
-    raw_csv, validation = "csv" in presets, "validation" in presets
+    preset, modes = benchmark_preset(options.config, "kdd99", "tabular", ("csv", "validation"))
+    raw_csv, validation = "csv" in modes, "validation" in modes
     X, y = load_kdd(options, raw_csv)
     seeds = options.seeds or tuple(range(20))
-    config = CONFIG
     if options.quick:
         keep = np.sort(np.random.default_rng(0).choice(len(y), QUICK_ROWS, replace=False))
         X, y, seeds = X[keep], y[keep], options.seeds or (0,)
-        config = CONFIG.with_(epochs=3, batch_size=256)
+        preset = quick_preset(preset)
+
     def unit_row(unit: tuple[int, str]) -> dict[str, Any]:
         seed, variant = unit
-        return evaluate_seed(X, y, config, variant, seed, scale=raw_csv,
+        return evaluate_seed(X, y, preset, variant, seed, scale=raw_csv,
                              validation=validation, device=options.device)
 
     units = [(seed, variant) for seed in seeds for variant in VARIANTS]
@@ -151,7 +146,7 @@ def run(options: BenchmarkOptions) -> BenchmarkResult:
     if validation:
         source += "; validation: a held-out fifth of the training half, test half unused"
     summary, markdown = summarize(rows, seeds, source)
-    settings = {"config": config.to_dict(), "seeds": list(seeds), "source": source,
+    settings = {"preset": preset.to_dict(), "seeds": list(seeds), "source": source,
                 "n_rows": int(len(y))}
     settings["cpu_seconds"] = cpu_seconds() - cpu_started
     return BenchmarkResult("kdd99", rows, summary, markdown, time.perf_counter() - started,

@@ -3,9 +3,11 @@
 For every dataset and seed: a 60/40 stratified split; each method is fitted
 on the (unlabelled, contaminated) 60% and scores the 40%; ROC-AUC and AUPR
 (average precision). Methods: our AE / MemAE-nonSpar / MemAE (one
-configuration for all datasets) and PyOD's ``AutoEncoder`` and ``IForest``
+configuration for all datasets: the ``odds`` preset) and PyOD's ``AutoEncoder`` and ``IForest``
 with their default parameters, on exactly the same splits. PyOD is the
-optional ``bench`` extra (``pip install memae[bench]``).
+optional ``bench`` extra (``pip install memae[bench]``). ``--config`` also takes
+``validation`` (score a stratified quarter of the training part instead of the test
+part) and any other tabular preset, by name or path.
 """
 
 from __future__ import annotations
@@ -19,13 +21,13 @@ import numpy as np
 from sklearn.metrics import average_precision_score, roc_auc_score
 from sklearn.model_selection import train_test_split
 
+from memae.ablation import VARIANTS
 from memae.benchmarks.ablation import (
-    VARIANTS,
-    TrainConfig,
+    benchmark_preset,
     make_detector,
     markdown_table,
     mean_std,
-    parse_config,
+    quick_preset,
 )
 from memae.benchmarks.base import (
     BenchmarkOptions,
@@ -35,21 +37,10 @@ from memae.benchmarks.base import (
 )
 from memae.benchmarks.parallel import cpu_seconds, run_units
 from memae.data import find_dataset, list_odds, load_odds
+from memae.presets import Preset
 
 logger = logging.getLogger(__name__)
 
-# The generic tabular preset (mlp: tanh, lambda 1/N) made wider, d-128-64-32, with a
-# memory of 2000 items (more than each member's rows) addressed by cosine similarity at
-# T = 0.02, standardised on each member's rows; an ensemble of 10 such detectors, each
-# trained for at most ~100 Adam steps on 512 rows drawn without replacement
-# (memae.MemAEEnsemble): the best of the settings tried on the validation split (a
-# stratified quarter of each training part); how: docs/results.md. The AE and nonSpar
-# rows are ensembles of the same shape.
-CONFIG = TrainConfig(model="mlp",
-                     model_params={"hidden": (128, 64), "latent_dim": 32,
-                                   "addressing": "cosine", "temperature": 0.02},
-                     memory_size=2000, epochs=100, batch_size=64, learning_rate=1e-3,
-                     max_steps=100, n_estimators=10, max_samples=512)
 TEST_SIZE = 0.4
 QUICK_DATASETS = ("cardio", "wbc")
 BASELINES = ("PyOD AutoEncoder", "PyOD IForest")
@@ -67,7 +58,7 @@ def _pyod_models(seed: int) -> dict[str, Callable[[], Any]]:
             "PyOD IForest": lambda: IForest(random_state=seed, n_jobs=1)}
 
 
-def evaluate_split(name: str, X: np.ndarray, y: np.ndarray, seed: int, config: TrainConfig,
+def evaluate_split(name: str, X: np.ndarray, y: np.ndarray, seed: int, preset: Preset,
                    methods: Sequence[str] = METHODS, device: str = "cpu",
                    validation: bool = False) -> list[dict[str, Any]]:
     """Every method on one stratified 60/40 split; one row per method.
@@ -85,7 +76,7 @@ def evaluate_split(name: str, X: np.ndarray, y: np.ndarray, seed: int, config: T
     for method in methods:
         started = time.perf_counter()
         if method in VARIANTS:
-            detector = make_detector(config, method, seed, len(X_train), device).fit(X_train)
+            detector = make_detector(preset, method, seed, len(X_train), device).fit(X_train)
         else:
             detector = baselines[method]()
             detector.fit(X_train)
@@ -134,24 +125,26 @@ def summarize(rows: Sequence[dict[str, Any]], seeds: Sequence[int],
 def run(options: BenchmarkOptions) -> BenchmarkResult:
     """All ODDS sets (quick: two of them, one seed) for our three variants and PyOD."""
     started, cpu_started = time.perf_counter(), cpu_seconds()
-    validation = "validation" in parse_config(options.config, ("validation",))
+    preset, modes = benchmark_preset(options.config, "odds", "tabular", ("validation",))
+    validation = "validation" in modes
     root = find_dataset("odds", options.data_dir)
     names = list_odds(root)
     seeds = options.seeds or ((0,) if options.quick else tuple(range(5)))
     if options.quick:
         names = [n for n in names if n in QUICK_DATASETS]
+        preset = quick_preset(preset)
     data = {name: load_odds(root / f"{name}.mat") for name in names}
 
     def unit_rows(unit: tuple[str, int]) -> list[dict[str, Any]]:
         name, seed = unit
-        return evaluate_split(name, *data[name], seed, CONFIG, device=options.device,
+        return evaluate_split(name, *data[name], seed, preset, device=options.device,
                               validation=validation)
 
     units = [(name, seed) for name in names for seed in seeds]
     rows = [row for rows_of_unit in run_units(unit_rows, units, options.jobs, options.threads)
             for row in rows_of_unit]
     summary, markdown = summarize(rows, seeds, validation)
-    settings = {"config": CONFIG.to_dict(), "seeds": list(seeds), "datasets": names,
+    settings = {"preset": preset.to_dict(), "seeds": list(seeds), "datasets": names,
                 "test_size": TEST_SIZE, "validation": validation}
     settings["cpu_seconds"] = cpu_seconds() - cpu_started
     return BenchmarkResult("odds", rows, summary, markdown, time.perf_counter() - started,

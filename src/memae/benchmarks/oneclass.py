@@ -23,16 +23,12 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from memae.benchmarks.ablation import (
-    VARIANTS,
-    TrainConfig,
-    make_detector,
-    markdown_table,
-    mean_std,
-)
+from memae.ablation import VARIANTS
+from memae.benchmarks.ablation import make_detector, markdown_table, mean_std, quick_preset
 from memae.benchmarks.parallel import run_units
 from memae.detector import MemAEDetector
 from memae.ensemble import MemAEEnsemble
+from memae.presets import Preset
 
 logger = logging.getLogger(__name__)
 
@@ -71,16 +67,6 @@ def subsample(images: np.ndarray, labels: np.ndarray, n: int,
 
 
 IMAGE_NORMALIZATIONS = ("none", "gcn_l1")
-
-# Conv model parameters that add a fourth encoder stage (7x7 kernel, stride 7) to the
-# three stride-2 stages of the MNIST and CIFAR-10 nets: their 4x4 grid (from 28 x 28 or
-# 32 x 32 images) becomes one 64-d code per image, mirrored by the decoder, so the memory
-# is addressed by whole images rather than by 4x4 regions.
-ONE_CODE_PER_IMAGE: dict[str, Any] = {
-    "channels": (16, 32, 64, 64), "kernel_sizes": (3, 3, 3, 7), "strides": (2, 2, 2, 7),
-    "decoder_kernel_sizes": (7, 3, 3, 3),
-}
-
 
 def normalize_images(images: np.ndarray, kind: str) -> np.ndarray:
     """A per-image transform of ``(n, C, H, W)`` images; nothing is fitted across images.
@@ -132,7 +118,7 @@ def best_epochs(detector: MemAEDetector | MemAEEnsemble) -> int | list[int]:
     return detector.history_.best_epoch
 
 
-def run_oneclass(splits: ImageSplits, config: TrainConfig, classes: Sequence[int],
+def run_oneclass(splits: ImageSplits, preset: Preset, classes: Sequence[int],
                  seeds: Sequence[int], device: str = "cpu",
                  variants: Sequence[str] = tuple(VARIANTS), jobs: int = 1,
                  threads: int = 1) -> list[dict[str, Any]]:
@@ -141,16 +127,17 @@ def run_oneclass(splits: ImageSplits, config: TrainConfig, classes: Sequence[int
     ``jobs`` worker processes share the runs (:func:`memae.benchmarks.parallel.run_units`);
     the rows are the same for any ``jobs``.
     """
-    eval_x = normalize_images(splits.eval_x, config.image_normalization)
+    settings = preset.settings
+    eval_x = normalize_images(splits.eval_x, settings.image_normalization)
 
     def run_one(unit: tuple[int, int, str]) -> dict[str, Any]:
         label, seed, variant = unit
         started = time.perf_counter()
         normal = normalize_images(
-            augment_images(splits.train_x[splits.train_y == label], config.augmentation),
-            config.image_normalization)
+            augment_images(splits.train_x[splits.train_y == label], settings.augmentation),
+            settings.image_normalization)
         anomalous = (splits.eval_y != label).astype(int)
-        detector = make_detector(config, variant, seed, len(normal), device)
+        detector = make_detector(preset, variant, seed, len(normal), device)
         detector.fit(normal)
         scores = detector.decision_function(eval_x)
         row = {
@@ -198,8 +185,8 @@ class ImageBenchmark:
     """What differs between the MNIST and CIFAR-10 one-class benchmarks.
 
     ``quick_*`` define the CI smoke test: the ``quick_variants`` of the
-    ``quick_classes`` only, trained for ``quick_epochs`` and scored on
-    ``quick_eval`` random evaluation images.
+    ``quick_classes`` only, scored on ``quick_eval`` random evaluation images, with
+    the preset's ``benchmark.quick`` changes (:func:`memae.benchmarks.ablation.quick_preset`).
     """
 
     name: str
@@ -207,12 +194,11 @@ class ImageBenchmark:
     note: str
     validation_fraction: float = 0.1
     quick_classes: tuple[int, ...] = (0,)
-    quick_epochs: int = 2
     quick_eval: int = 2000
     quick_variants: tuple[str, ...] = tuple(VARIANTS)
 
 
-def run_image_benchmark(spec: ImageBenchmark, splits: ImageSplits, config: TrainConfig,
+def run_image_benchmark(spec: ImageBenchmark, splits: ImageSplits, preset: Preset,
                         *, quick: bool, validation: bool, seeds: Sequence[int],
                         device: str, jobs: int = 1, threads: int = 1
                         ) -> tuple[list[dict[str, Any]], dict[str, Any], str, dict[str, Any]]:
@@ -228,14 +214,14 @@ def run_image_benchmark(spec: ImageBenchmark, splits: ImageSplits, config: Train
     if quick:
         eval_x, eval_y = subsample(splits.eval_x, splits.eval_y, spec.quick_eval, seed=0)
         splits = ImageSplits(splits.train_x, splits.train_y, eval_x, eval_y, splits.class_names)
-        classes, config = spec.quick_classes, config.with_(epochs=spec.quick_epochs)
+        classes, preset = spec.quick_classes, quick_preset(preset)
     variants = spec.quick_variants if quick else tuple(VARIANTS)
-    rows = run_oneclass(splits, config, classes, seeds, device, variants, jobs, threads)
+    rows = run_oneclass(splits, preset, classes, seeds, device, variants, jobs, threads)
     where = ("validation split: held-out training images, test split unused" if validation
              else "test split")
     summary, markdown = summarize_oneclass(rows, spec.paper, f"{spec.note} Evaluated on the "
                                            f"{where}; seeds {list(seeds)}.")
-    settings = {"config": config.to_dict(), "classes": [splits.class_names[c] for c in classes],
+    settings = {"preset": preset.to_dict(), "classes": [splits.class_names[c] for c in classes],
                 "seeds": list(seeds), "evaluated_on": where,
                 "n_train_images": int(len(splits.train_y)),
                 "n_eval_images": int(len(splits.eval_y))}

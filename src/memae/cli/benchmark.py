@@ -21,7 +21,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--data-dir", type=Path, default=None,
                         help="data folder (default: $MEMAE_DATA)")
     parser.add_argument("--seeds", type=int, nargs="+", default=None, help="random seeds")
-    parser.add_argument("--config", default=None, help="benchmark-specific preset")
+    parser.add_argument("--config", default=None,
+                        help="comma-separated: a preset (name or YAML file; default: the "
+                             "benchmark's own) and protocol modes such as validation")
     parser.add_argument("--device", default="cpu", help="cpu, cuda or auto")
     parser.add_argument("--threads", type=int, default=1,
                         help="torch CPU threads (per worker process with --jobs)")

@@ -5,8 +5,9 @@ of K detectors, each trained on ``--max-samples`` rows. With ``--kind video`` it
 holds a :class:`memae.VideoDetector` trained on the clips of ``--data`` (a video
 file, a frame folder, a folder of them, or a dataset folder with a training split).
 
-Configuration flows one way: :class:`memae.config.RunConfig` defaults, then
-``--config FILE`` (YAML or JSON), then the flags below, then ``--set KEY=VALUE``.
+Configuration flows one way: :class:`memae.config.RunConfig` defaults, then the
+``detector`` section of ``--preset`` (:mod:`memae.presets`), then ``--config FILE``
+(YAML or JSON), then the flags below, then ``--set KEY=VALUE``.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from memae.detector import MemAEDetector
 from memae.distributed import end_process_group, init_from_env, launched_by_torchrun
 from memae.ensemble import MemAEEnsemble
 from memae.metrics import anomaly_metrics
+from memae.presets import Preset, load_preset
 from memae.run_dir import RunDir, claim_run
 from memae.video.config import VideoConfig
 from memae.video.detector import VideoDetector, resolve_clips
@@ -48,7 +50,10 @@ FLAG_KEYS: dict[str, tuple[str | None, str]] = {
     "seed": ("detector", "random_state"), "device": ("detector", "device"),
     "n_estimators": ("ensemble", "n_estimators"), "max_samples": ("ensemble", "max_samples"),
     "out": ("output", "run_dir"), "threads": (None, "threads"), "kind": (None, "kind"),
+    "preset": (None, "preset"),
 }
+# memae.data.inputs.detect_kind's data kinds -> the preset kind that configures them
+PRESET_KINDS: dict[str, str] = {"table": "tabular", "images": "images"}
 
 
 def int_or_float(text: str) -> int | float:
@@ -68,7 +73,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "train", help="train a detector into a run directory",
         description="Train MemAE on a table (CSV, Parquet, NPY, NPZ) or an image folder. "
-                    "Precedence: defaults < --config file < flags < --set.")
+                    "Precedence: defaults < --preset < --config file < flags < --set.")
+    parser.add_argument("--preset", default=None, metavar="NAME_OR_FILE",
+                        help="a named preset (see `memae presets`) or a preset YAML file; "
+                             "its detector section comes under --config")
     parser.add_argument("--config", type=Path, default=None, help="YAML or JSON run config")
     parser.add_argument("--data", default=None,
                         help="table file or image folder; with --kind video, a video file, "
@@ -131,7 +139,11 @@ def flag_overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def build_config(args: argparse.Namespace) -> RunConfig:
-    """Defaults < ``--config`` < flags < ``--set``, with paths made absolute."""
+    """Defaults < ``--preset`` < ``--config`` < flags < ``--set``, with paths made absolute.
+
+    The preset named by the merged ``preset`` key (``--preset``, or ``preset:`` in
+    the file) goes under the file; ``config.preset`` records which it was.
+    """
     file_values = load_config_file(args.config) if args.config is not None else None
     overrides = [flag_overrides(args), *(parse_assignment(text) for text in args.set)]
     config = resolve_config(file_values, overrides)
@@ -139,9 +151,37 @@ def build_config(args: argparse.Namespace) -> RunConfig:
         raise ValueError("no training data: pass --data PATH or set data.path in --config.")
     if config.output.run_dir is None:
         raise ValueError("no run directory: pass --out DIR or set output.run_dir in --config.")
+    if config.preset is not None:
+        preset = load_preset(config.preset)
+        kind = check_preset_kind(preset, config)
+        if preset.benchmark:
+            logger.warning("preset %r: its benchmark section (%s) applies to `memae "
+                           "benchmark` only; memae train uses its detector section",
+                           preset.source, ", ".join(preset.benchmark))
+        config = resolve_config({"kind": kind, "detector": preset.detector},
+                                [file_values or {}, *overrides, {"preset": preset.source}])
     config.data.path = str(Path(config.data.path).expanduser().resolve())
     config.output.run_dir = str(Path(config.output.run_dir).expanduser().resolve())
     return config
+
+
+def check_preset_kind(preset: Preset, config: RunConfig) -> str:
+    """The run's kind under ``preset``; a preset for another kind of data is refused.
+
+    A video preset makes the run a video run unless ``kind`` says otherwise.
+    """
+    if preset.kind == "video" or config.video:
+        if config.kind in ("auto", "video") and preset.kind == "video":
+            return "video"
+        raise ValueError(f"preset {preset.source!r} is for {preset.kind} data, but this run "
+                         f"has kind {config.kind!r}; pass a {config.kind} preset (`memae "
+                         "presets` lists them), or drop --kind.")
+    kind = PRESET_KINDS[detect_kind(config.data.path, config.data.format)]
+    if preset.kind != kind:
+        raise ValueError(f"preset {preset.source!r} is for {preset.kind} data, but "
+                         f"{config.data.path!r} is {kind} data; pass a {kind} preset "
+                         f"(`memae presets` lists them), e.g. --preset {kind}.")
+    return config.kind
 
 
 def resume_config(args: argparse.Namespace) -> RunConfig:

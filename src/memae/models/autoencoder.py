@@ -35,8 +35,10 @@ class MemoryConfig:
     """Fields shared by every family: the memory and its ablations.
 
     ``memory=False`` gives the plain autoencoder with the same encoder and
-    decoder; ``shrink_threshold=0`` gives MemAE-nonSpar. ``shrink_threshold=None``
-    means ``1 / memory_size``, the lower end of the paper's range.
+    decoder; ``shrink_threshold=0`` turns hard shrinkage off (MemAE-nonSpar, which
+    also drops the entropy loss in training: :mod:`memae.ablation`).
+    ``shrink_threshold=None`` means ``1 / memory_size``, the lower end of the paper's
+    range.
     """
 
     memory: bool = True
