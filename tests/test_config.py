@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
 import pytest
 
-from memae.config import RunConfig, load_config_file, parse_assignment, resolve_config
+from memae import MemAEDetector
+from memae.config import (
+    DetectorConfig,
+    RunConfig,
+    VideoDetectorConfig,
+    load_config_file,
+    parse_assignment,
+    resolve_config,
+)
 from memae.run_dir import RunDir, claim_run
+from memae.video.config import VideoConfig
 
 
 def test_precedence_defaults_then_file_then_flags_then_set(tmp_path: Path) -> None:
@@ -133,13 +143,15 @@ def test_claim_run_removes_a_new_run_that_fails(tmp_path: Path) -> None:
 
 
 def test_detector_config_mirrors_the_detector_parameters() -> None:
-    from dataclasses import fields
-
-    from memae import MemAEDetector
-    from memae.config import DetectorConfig
-
     params = MemAEDetector().get_params()
-    ours = {f.name: f.default for f in fields(DetectorConfig)}
+    ours = {f.name: f.default for f in dataclasses.fields(DetectorConfig)}
     assert set(ours) == set(params) - {"verbose"}  # --quiet decides verbose
     differing = {k for k in ours if ours[k] != params[k]}
     assert differing == {"random_state"}  # runs are reproducible by default
+
+
+def test_video_detector_section_has_the_video_settings_and_defaults() -> None:
+    section = dataclasses.asdict(VideoDetectorConfig())
+    assert section == {**VideoConfig().to_dict(), "device": "auto", "score_batch_size": 16}
+    config = resolve_config({"kind": "video", "detector": {"epochs": 2}})
+    assert isinstance(config.detector, VideoDetectorConfig) and config.detector.epochs == 2

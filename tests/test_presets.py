@@ -7,14 +7,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 import yaml
 from PIL import Image
 
-from memae import MemAEDetector
+from memae import MemAEDetector, VideoDetector
 from memae.cli import main
 from memae.config import DetectorConfig
 from memae.detector import AUTO_MODELS
 from memae.presets import PRESET_DIR, BenchmarkSettings, Preset, list_presets, load_preset
+from memae.video.config import VideoConfig
 from tests.cli.conftest import write_table
 
 # A sample of each kind that every packaged preset of that kind can take.
@@ -27,6 +29,12 @@ def test_every_packaged_preset_builds_its_estimator(name: str) -> None:
     assert preset.path == PRESET_DIR / f"{name}.yaml" and preset.source == name
     assert preset.description and "\n" not in preset.description
     assert isinstance(preset.settings, BenchmarkSettings)
+    if preset.kind == "video":
+        detector = VideoDetector.from_preset(name)
+        assert detector.config == VideoConfig.from_dict(preset.detector)
+        with torch.device("meta"):  # the net builds (shapes only, no memory)
+            detector.build_model()
+        return
     detector = MemAEDetector(**preset.detector)
     X = np.random.default_rng(0).random(SAMPLES[preset.kind], dtype=np.float32)
     detector.check_fit(X)  # parameters valid, the model builds for this kind of sample
@@ -115,14 +123,17 @@ def test_a_preset_built_in_code_is_checked_too() -> None:
 
 
 VIDEO = "kind: video\ndescription: a small clip model\ndetector:\n  size: [24, 32]\n" \
-        "  clip_length: 8\n  seed: 1\n"
+        "  clip_length: 8\n  random_state: 1\n"
 
 
 def test_video_presets_take_the_video_configuration_and_no_detector(tmp_path: Path) -> None:
     path = write(tmp_path, VIDEO)
-    assert load_preset(path).detector == {"size": [24, 32], "clip_length": 8, "seed": 1}
-    with pytest.raises(ValueError, match="unknown detector key 'random_state'"):
-        load_preset(write(tmp_path, VIDEO + "  random_state: 0\n", "bad.yaml"))
+    assert load_preset(path).detector == {"size": [24, 32], "clip_length": 8, "random_state": 1}
+    with pytest.raises(ValueError, match="unknown detector key 'contamination'"):
+        load_preset(write(tmp_path, VIDEO + "  contamination: 0.1\n", "bad.yaml"))
+    detector = VideoDetector.from_preset(path, epochs=2)
+    assert (detector.config.size, detector.config.epochs, detector.config.random_state) == \
+        ((24, 32), 2, 1)
     with pytest.raises(ValueError, match="kind 'video'.*tabular or images.*--kind video"):
         MemAEDetector.from_preset(path)
 
@@ -209,8 +220,11 @@ def test_train_refuses_a_preset_for_another_kind(table: Path, tmp_path: Path, ca
     video = write(tmp_path, VIDEO)
     assert main(["train", "--preset", str(video), "--data", str(table), "--out",
                  str(run)]) == 2
-    err = capsys.readouterr().err
-    assert "is for video data" in err and "train video with --kind video" in err
+    # A video preset makes a video run, which reads clips: a table is not one.
+    assert "expected a video file" in capsys.readouterr().err
+    assert main(["train", "--preset", str(video), "--kind", "tabular", "--data", str(table),
+                 "--out", str(run)]) == 2
+    assert "is for video data, but this run has kind 'tabular'" in capsys.readouterr().err
     assert not run.exists()
     folder = tmp_path / "digits" / "normal"
     folder.mkdir(parents=True)

@@ -29,6 +29,8 @@ class BenchmarkOptions:
     ``"paper,validation"``), ``None`` its default preset. ``jobs`` worker
     processes, each with ``threads`` torch threads, share the benchmark's units
     (:mod:`memae.benchmarks.parallel`); the numbers do not depend on ``jobs``.
+    ``model`` (ped2 only) evaluates a trained model, a run directory or model
+    file, instead of training one.
     """
 
     out_dir: Path
@@ -39,6 +41,7 @@ class BenchmarkOptions:
     device: str = "cpu"
     threads: int = 1
     jobs: int = 1
+    model: Path | None = None
 
 
 @dataclass
@@ -112,7 +115,9 @@ def write_result(result: BenchmarkResult, options: BenchmarkOptions) -> tuple[Pa
     json_path = options.out_dir / f"{stem}.json"
     md_path = options.out_dir / f"{stem}.md"
     record = {**asdict(result), "options": {**asdict(options), "out_dir": str(options.out_dir),
-                                             "data_dir": str(options.data_dir)},
+                                             "data_dir": str(options.data_dir),
+                                             "model": None if options.model is None
+                                             else str(options.model)},
               "machine": machine_description()}
     write_text_atomic(json_path, json.dumps(record, indent=2, default=str), "result file")
     write_text_atomic(md_path, f"# {result.name}\n\n{result.markdown}\n\n"

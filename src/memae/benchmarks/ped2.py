@@ -17,8 +17,9 @@ from __future__ import annotations
 import csv
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -31,7 +32,10 @@ from memae.benchmarks.base import (
     register_benchmark,
 )
 from memae.data.datadir import resolve_data_dir
-from memae.video.detector import VideoDetector, preset_config
+from memae.presets import load_preset
+from memae.run_dir import locate_model
+from memae.video.config import VideoConfig
+from memae.video.detector import VideoDetector
 from memae.video.evaluate import ModeResult, evaluate_mode, frame_auc, ped2_mask_name
 from memae.video.frames import VideoClip, discover_clips
 from memae.video.labels import load_pixel_masks
@@ -41,7 +45,7 @@ logger = logging.getLogger(__name__)
 PAPER_AUC = {"memae": 0.941, "ae": 0.917, "nonspar": 0.929}
 PAPER_NAMES = {"memae": "MemAE", "ae": "AE", "nonspar": "MemAE-nonSpar"}
 PRESETS = {"cpu": "ped2-cpu", "paper": "ped2-paper"}
-# --quick: two training steps on two clips, scored on two test clips (a CI smoke run).
+# --quick (the preset's benchmark.quick changes) trains on two clips and scores two.
 QUICK_TEST_CLIPS = 2
 
 
@@ -52,10 +56,10 @@ def resolve_config(name: str | None, seed: int, quick: bool) -> tuple[str, Video
     if base not in PRESETS or (variant or "memae") not in PAPER_NAMES:
         raise ValueError(f"--config: got {name!r}; expected one of {sorted(PRESETS)}, "
                          "optionally suffixed -ae or -nonspar")
-    changes = {"random_state": seed, **variant_params(PAPER_NAMES[variant or "memae"])}
-    if quick:
-        changes.update(epochs=1, max_steps=2, cache_frames=64)
-    return name, VideoDetector(preset_config(PRESETS[base]).replace(**changes))
+    preset = load_preset(PRESETS[base])
+    changes = {"random_state": seed, **variant_params(PAPER_NAMES[variant or "memae"]),
+               **(preset.settings.quick if quick else {})}
+    return name, VideoDetector(VideoConfig.from_dict(preset.detector).replace(**changes))
 
 
 def _ped2_root(options: BenchmarkOptions) -> Path:
@@ -84,15 +88,11 @@ def run(options: BenchmarkOptions) -> BenchmarkResult:
     if mask_file.is_file():
         masks = load_pixel_masks(mask_file, [ped2_mask_name(c.name) for c in test_clips])
     rows, settings = [], {}
-    for seed in seeds:
-        name, detector = resolve_config(options.config, seed, options.quick)
-        detector.device, detector.verbose = options.device, not options.quick
-        settings = {"config_name": name, "preset": PRESETS[name.partition("-")[0]],
-                    "config": detector.config.to_dict()}
-        logger.info("ped2 %s seed %d: training on %d clips", name, seed, len(train_clips))
-        detector.fit(train_clips)
+    for name, seed, detector, described in _detectors(options, seeds, train_clips):
+        settings = described
         stem = options.out_dir / f"ped2_{name}_seed{seed}"
-        detector.save(stem.with_suffix(".safetensors"))
+        if options.model is None:
+            detector.save(stem.with_suffix(".safetensors"))
         results = []
         for mode in ("sliding", "fast"):
             result = evaluate_mode(detector, test_clips, mode, masks)
@@ -102,7 +102,7 @@ def run(options: BenchmarkOptions) -> BenchmarkResult:
                 "config": name, "seed": seed, "mode": mode, "stride": result.stride,
                 "frame_auc": result.frame_auc, "pixel_auc": result.pixel_auc,
                 "frames_per_second": result.frames_per_second,
-                "train_seconds": detector.training_["fit_seconds"],
+                "train_seconds": detector.training_.get("fit_seconds") or 0.0,
                 "train_steps": detector.history_.steps,
             }
             if detector.config.temporal_smoothing > 1:
@@ -112,6 +112,10 @@ def run(options: BenchmarkOptions) -> BenchmarkResult:
             results.append(result)
         write_frame_scores(stem.with_name(stem.name + "_scores.csv"), test_clips, results)
     variant = (options.config or "cpu").partition("-")[2] or "memae"
+    if options.model is not None:
+        config = detector.config
+        variant = ("ae" if not config.memory else
+                   "nonspar" if config.shrink_threshold == 0 else "memae")
     summary = {
         "frame_auc_sliding": _mean(rows, "sliding", "frame_auc"),
         "frame_auc_fast": _mean(rows, "fast", "frame_auc"),
@@ -122,6 +126,27 @@ def run(options: BenchmarkOptions) -> BenchmarkResult:
     }
     return BenchmarkResult("ped2", rows, summary, _markdown(rows, summary),
                            time.perf_counter() - began, settings)
+
+
+def _detectors(options: BenchmarkOptions, seeds: Sequence[int],
+               train_clips: Sequence[VideoClip]
+               ) -> Iterator[tuple[str, int, VideoDetector, dict[str, Any]]]:
+    """``(name, seed, trained detector, settings)``: the ``--model`` given, or one trained
+    per seed."""
+    if options.model is not None:
+        detector = VideoDetector.load(locate_model(options.model)[0], device=options.device)
+        logger.info("ped2: evaluating %s", options.model)
+        yield ("model", detector.config.random_state, detector,
+               {"config_name": "model", "model": str(options.model),
+                "config": detector.config.to_dict()})
+        return
+    for seed in seeds:
+        name, detector = resolve_config(options.config, seed, options.quick)
+        detector.device, detector.verbose = options.device, not options.quick
+        logger.info("ped2 %s seed %d: training on %d clips", name, seed, len(train_clips))
+        yield (name, seed, detector.fit(train_clips),
+               {"config_name": name, "preset": PRESETS[name.partition("-")[0]],
+                "config": detector.config.to_dict()})
 
 
 def write_frame_scores(path: Path, clips: Sequence[VideoClip],

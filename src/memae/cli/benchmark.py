@@ -30,6 +30,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--jobs", type=int, default=1,
                         help="worker processes that share the models to train (mnist, "
                              "cifar10, kdd99, odds); the numbers do not change")
+    parser.add_argument("--model", type=Path, default=None,
+                        help="ped2: evaluate this trained video model (a run directory of "
+                             "`memae train --kind video` or its model file) instead of "
+                             "training one")
     parser.set_defaults(handler=handle)
 
 
@@ -40,11 +44,17 @@ def handle(args: argparse.Namespace) -> int:
         raise ValueError(f"--seeds must be integers >= 0, got {args.seeds}.")
     check_jobs(args.jobs)
     spec = get_benchmark(args.name)
+    if args.model is not None and args.name != "ped2":
+        raise ValueError(f"--model: only ped2 evaluates a trained model; {args.name} trains "
+                         "its own models, drop --model.")
+    if args.model is not None and (args.seeds is not None or args.config is not None):
+        raise ValueError("--model evaluates the model as it was trained; drop --seeds and "
+                         "--config (its settings are in the model file).")
     torch.set_num_threads(args.threads)
     options = BenchmarkOptions(out_dir=args.out, data_dir=args.data_dir, quick=args.quick,
                                seeds=None if args.seeds is None else tuple(args.seeds),
                                config=args.config, device=args.device, threads=args.threads,
-                               jobs=args.jobs)
+                               jobs=args.jobs, model=args.model)
     result = spec.run(options)
     json_path, md_path = write_result(result, options)
     print(result.markdown)
