@@ -38,14 +38,15 @@ from torch import nn
 
 from memae import MemAEDetector
 from memae.data import find_dataset, load_kddcup99, load_odds
+from memae.machine import cpu_has_native_bf16
 from memae.memory import Memory
 from memae.models import create_model
 from memae.presets import load_preset
 from memae.training import objective
-from memae.video import discover_clips, score_frames, video_config
+from memae.video import discover_clips, score_frames
 from memae.video.decode import iter_frames
+from memae.video.detector import VideoDetector
 from memae.video.signal import model_inputs
-from memae.video.train import build_video_model, cpu_has_native_bf16
 
 IMPLEMENTATIONS = ("reference", "fused")
 SECTIONS = ("memory", "kdd", "ped2", "odds", "conv3d")
@@ -186,7 +187,7 @@ def section_kdd(args: argparse.Namespace) -> None:
 
 
 def section_ped2(args: argparse.Namespace) -> None:
-    config = video_config("cpu")
+    config = VideoDetector.from_preset("ped2-cpu").config
     try:
         root = find_dataset("ped2", args.data_dir)
         train_clips = discover_clips(root, "training")
@@ -195,7 +196,7 @@ def section_ped2(args: argparse.Namespace) -> None:
         print("\n## Ped2: skipped (UCSD Ped2 not found; pass --data-dir)")
         return
     torch.manual_seed(0)
-    model = build_video_model(config).train()
+    model = VideoDetector(config).build_model().train()
     optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
     windows = np.stack(list(model_inputs(iter_frames(train_clips[0], config.size),
                                          config.input_signal)))
@@ -268,9 +269,9 @@ def _matmul_peak(dtype: torch.dtype) -> float:
 def section_conv3d(args: argparse.Namespace) -> None:
     from torch.utils.flop_counter import FlopCounterMode
 
-    config = video_config("cpu")
+    config = VideoDetector.from_preset("ped2-cpu").config
     torch.manual_seed(0)
-    model = build_video_model(config).train()
+    model = VideoDetector(config).build_model().train()
     optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
     x = torch.rand(config.batch_size, 1, config.clip_length, *config.size) * 2 - 1
     variants = [("fp32", False), ("fp32", True)]

@@ -22,8 +22,7 @@ import time
 import torch
 
 from memae.training import objective
-from memae.video import video_config
-from memae.video.train import build_video_model
+from memae.video.detector import VideoDetector
 
 PRECISIONS = ("fp32", "bf16")
 
@@ -36,9 +35,9 @@ def parse_size(text: str) -> tuple[int, int]:
 def step_seconds(size: tuple[int, int], rounds: int, steps: int,
                  precisions: tuple[str, ...] = PRECISIONS) -> dict[str, float]:
     """Mean seconds per Adam step for each precision at ``size``."""
-    config = video_config("cpu", size=size)
+    config = VideoDetector.from_preset("ped2-cpu", size=size).config
     torch.manual_seed(0)
-    model = build_video_model(config).train()
+    model = VideoDetector(config).build_model().train()
     optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
     x = torch.rand(config.batch_size, 1, config.clip_length, *size) * 2 - 1
     times: dict[str, list[float]] = {p: [] for p in precisions}

@@ -8,10 +8,12 @@ import numpy as np
 import pytest
 import scipy.io
 
+from memae.ablation import variant_params
 from memae.benchmarks import list_benchmarks
 from memae.benchmarks.ped2 import resolve_config
 from memae.cli import main
 from memae.video import make_synthetic_videos, write_frame_folders
+from memae.video.detector import preset_config
 from memae.video.evaluate import frame_auc
 from memae.video.temporal import moving_average
 
@@ -42,7 +44,9 @@ def test_quick_benchmark_writes_json_and_markdown(fake_data: Path, tmp_path: Pat
     record = json.loads((tmp_path / "ped2_quick.json").read_text())
     assert [r["mode"] for r in record["rows"]] == ["sliding", "fast"]
     assert all(0.0 <= r["frame_auc"] <= 1.0 and r["pixel_auc"] is None for r in record["rows"])
-    assert record["settings"]["config"]["model_params"]["memory"] is False
+    assert record["settings"]["config"]["memory"] is False
+    assert record["settings"]["preset"] == "ped2-cpu"
+    assert record["rows"][0]["train_steps"] == 2
     assert record["summary"]["paper_frame_auc"] == 0.917
     assert record["summary"]["n_test_frames"] == 48
     markdown = (tmp_path / "ped2_quick.md").read_text()
@@ -76,11 +80,21 @@ def test_benchmark_writes_raw_frame_scores_that_reproduce_its_aucs(
 
 
 def test_config_names() -> None:
-    assert resolve_config(None, 0, False)[0] == "cpu"
-    name, config = resolve_config("paper-nonspar", 3, False)
-    assert config.seed == 3 and config.model_params["shrink_threshold"] == 0.0
+    name, detector = resolve_config(None, 0, False)
+    assert name == "cpu" and detector.config == preset_config("ped2-cpu")
+    name, detector = resolve_config("paper-nonspar", 3, False)
+    config = detector.config
+    assert name == "paper-nonspar" and config.random_state == 3
+    assert config.shrink_threshold == 0.0 and config.entropy_weight == 0.0
+    assert config == preset_config("ped2-paper").replace(
+        random_state=3, **variant_params("MemAE-nonSpar"))
+    assert resolve_config("cpu-ae", 0, False)[1].config.memory is False
+    quick = resolve_config("cpu", 1, True)[1].config
+    assert (quick.epochs, quick.max_steps, quick.random_state) == (1, 2, 1)
     with pytest.raises(ValueError, match="--config: got 'gpu'"):
         resolve_config("gpu", 0, False)
+    with pytest.raises(ValueError, match="--config: got 'cpu-sparse'"):
+        resolve_config("cpu-sparse", 0, False)
 
 
 def test_jobs_are_refused_with_what_to_do(fake_data: Path, tmp_path: Path,

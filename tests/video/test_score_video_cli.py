@@ -8,8 +8,8 @@ import pytest
 
 from memae.cli import main
 from memae.video import make_synthetic_videos
-from memae.video.checkpoint import load_video_model
 from memae.video.decode import iter_frames, open_clip
+from memae.video.detector import VideoDetector
 from memae.video.score import score_frames
 from memae.video.signal import model_inputs
 from memae.video.temporal import moving_average
@@ -22,7 +22,6 @@ av = pytest.importorskip("av")
 def setup(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return tiny_video_model(tmp_path_factory.mktemp("score_video"), size=(32, 32),
                             n_frames=30, seed=5, file_name="m.safetensors",
-                            score_normalization="zscore", reduction="patch_max",
                             temporal_smoothing=9, input_signal="difference")
 
 
@@ -42,14 +41,12 @@ def test_frame_folder_scores_equal_the_library_and_overlay_has_every_frame(
     assert code == 0
     rows = read_csv(out)
     assert rows[0] == ["frame", "score"] and len(rows) == 31
-    loaded = load_video_model(model_path)
-    # The model reads frame differences and scores with z-scored maps, the worst patch and a
-    # 9-frame moving average.
-    assert loaded.config.temporal_smoothing == 9 and loaded.reference is not None
+    loaded = VideoDetector.load(model_path)
+    # The model reads frame differences and averages frame scores over 9 frames.
+    assert loaded.config.temporal_smoothing == 9 and loaded.training_["map_scale"] > 0
     assert loaded.config.input_signal == "difference"
     inputs = model_inputs(iter_frames(open_clip(folder), (32, 32)), loaded.config.input_signal)
-    raw = [r.score for r in score_frames(loaded.model, inputs, loaded.config,
-                                         reference=loaded.reference)]
+    raw = [r.score for r in score_frames(loaded.model_, inputs, loaded.config)]
     expected = moving_average(np.array(raw), loaded.config.temporal_smoothing)
     np.testing.assert_allclose([float(r[1]) for r in rows[1:]], expected, rtol=1e-5)
     with av.open(str(overlay)) as container:
@@ -89,3 +86,8 @@ def test_user_errors_exit_2(setup: tuple[Path, Path], tmp_path: Path,
     assert main(["score-video", str(text), "--model", str(model_path),
                  "--out", str(tmp_path / "s.csv")]) == 2
     assert "expected a video file" in capsys.readouterr().err
+    folder = root / "testing" / "frames" / "01"
+    assert main(["score-video", str(folder), "--model", str(tmp_path / "none.safetensors"),
+                 "--out", str(tmp_path / "s.csv")]) == 2
+    assert "does not exist; give a run directory" in capsys.readouterr().err
+    assert not (tmp_path / "s.csv").exists()

@@ -12,14 +12,14 @@ from torch import nn
 
 from memae.models import AutoEncoderOutput
 from memae.video import ClipDataset, clip_starts, discover_clips, iter_frames
-from memae.video.config import VideoConfig, video_config
+from memae.video.config import VideoConfig
+from memae.video.detector import preset_config
 from memae.video.score import score_frames, smooth_map
 
 
 def raw_config(**fields: Any) -> VideoConfig:
-    """The cpu preset scoring like the paper (no normalisation, no temporal smoothing)."""
-    return video_config("cpu", **{"score_normalization": "none", "temporal_smoothing": 1,
-                                  **fields})
+    """The ped2-cpu preset scoring like the paper (no temporal smoothing)."""
+    return preset_config("ped2-cpu").replace(**{"temporal_smoothing": 1, **fields})
 
 
 class WindowMeanModel(nn.Module):
@@ -49,7 +49,7 @@ def test_frame_score_is_mean_over_containing_windows(
     n_frames: int, stride: int, batch_size: int
 ) -> None:
     values = np.random.default_rng(n_frames).uniform(-1, 1, n_frames)
-    config = raw_config(size=(4, 6), clip_length=8, smoothing=1, reduction="mean")
+    config = raw_config(size=(4, 6), clip_length=8, smoothing=1)
     results = list(score_frames(WindowMeanModel(), constant_frames(values), config,
                                 stride=stride, batch_size=batch_size))
     assert [r.index for r in results] == list(range(n_frames))
@@ -60,7 +60,7 @@ def test_frame_score_is_mean_over_containing_windows(
 def test_first_and_last_frames_of_sliding_mode_average_fewer_windows() -> None:
     values = np.zeros(20)
     values[0] = 1.0  # only window 0 contains frame 0, and its mean is 1/8
-    config = raw_config(size=(4, 6), clip_length=8, smoothing=1, reduction="mean")
+    config = raw_config(size=(4, 6), clip_length=8, smoothing=1)
     scores = [r.score for r in score_frames(WindowMeanModel(), constant_frames(values), config)]
     assert scores[0] == pytest.approx(1 / 64)
     assert scores[7] == pytest.approx(1 / 64 / 8)  # 8 windows contain frame 7, one is nonzero
@@ -94,7 +94,7 @@ def test_short_videos_and_unread_frames_are_refused() -> None:
         list(score_frames(WindowMeanModel(), constant_frames(np.zeros(20)), stepped, stride=7))
 
 
-def test_patch_max_is_the_largest_box_average() -> None:
+def test_box_smoothing_averages_the_pixels_inside_the_frame() -> None:
     error = torch.zeros(9, 9)
     error[4, 4] = 9.0
     smoothed = smooth_map(error, 3)
@@ -104,6 +104,7 @@ def test_patch_max_is_the_largest_box_average() -> None:
     corner = torch.zeros(9, 9)
     corner[0, 0] = 4.0
     assert smooth_map(corner, 3)[0, 0] == pytest.approx(1.0)
+    assert smooth_map(error, 1) is error
 
 
 class ZeroModel(nn.Module):
@@ -111,24 +112,24 @@ class ZeroModel(nn.Module):
         return AutoEncoderOutput(torch.zeros_like(x), None)
 
 
-def test_reductions_of_a_local_anomaly() -> None:
+def test_a_local_anomaly_scores_its_mean_error_and_its_map_is_box_smoothed() -> None:
     frames = constant_frames(np.zeros(12), size=(10, 10))
     frames[5][2:5, 6:9] = 1.0  # a 3 x 3 patch of squared error 1 in frame 5
-    config = raw_config(size=(10, 10), clip_length=4, smoothing=3,
-                          reduction="patch_max")
-    patch = [r.score for r in score_frames(ZeroModel(), frames, config, keep_maps=True)]
-    assert patch[5] == pytest.approx(1.0) and max(patch[:5] + patch[6:]) == 0.0
-    mean = raw_config(size=(10, 10), clip_length=4, smoothing=3, reduction="mean")
-    result = list(score_frames(ZeroModel(), frames, mean, keep_maps=True))[5]
-    assert result.score == pytest.approx(9 / 100)
+    config = raw_config(size=(10, 10), clip_length=4, smoothing=3)
+    results = list(score_frames(ZeroModel(), frames, config, keep_maps=True))
+    scores = [r.score for r in results]
+    assert scores[5] == pytest.approx(9 / 100) and max(scores[:5] + scores[6:]) == 0.0
+    result = results[5]
     assert result.map.shape == (10, 10) and result.map[3, 7] == pytest.approx(1.0)
+    assert float(result.map.max()) == pytest.approx(1.0)
+    assert all(r.map is None for r in score_frames(ZeroModel(), frames, config))
 
 
 def test_streamed_ped2_frames_equal_training_frames(ped2_root: Path) -> None:
     # Scoring must preprocess frames exactly as training did (including the reduced JPEG
     # decode), or every test frame would carry a small, systematic shift.
     clip = discover_clips(ped2_root, "testing")[0]
-    size = video_config("cpu").size
+    size = preset_config("ped2-cpu").size
     streamed = np.stack(list(itertools.islice(iter_frames(clip, size), 16)))
     window = ClipDataset([clip], length=16, size=size, cache_frames=0)[0].frames[0].numpy()
     np.testing.assert_array_equal(streamed, window)

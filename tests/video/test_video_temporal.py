@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from memae.video.config import video_config
+from memae.video.detector import preset_config
 from memae.video.score import FrameScore
 from memae.video.temporal import moving_average, smooth_stream
 
@@ -51,4 +51,4 @@ def test_even_or_non_positive_windows_are_refused() -> None:
         with pytest.raises(ValueError, match="odd positive number of frames"):
             moving_average(np.zeros(3), window)
         with pytest.raises(ValueError, match="temporal_smoothing"):
-            video_config("cpu", temporal_smoothing=window)
+            preset_config("ped2-cpu").replace(temporal_smoothing=window)

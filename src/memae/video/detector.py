@@ -58,7 +58,8 @@ def resolve_clips(source: VideoClip | str | Path | Sequence[VideoClip | str | Pa
     - a video file (``.mp4``, ``.avi``, ...) or a folder of frame images: one clip;
     - a dataset folder laid out as :func:`memae.video.discover_clips` reads
       (``training/frames/<clip>/``, UCSD's ``Train/Train001/``, ...): its training clips;
-    - a folder of clip folders and/or video files: one clip each.
+    - a folder of clip folders and/or video files: one clip each (also inside its
+      ``frames/`` or ``videos/`` sub-folder, as a dataset's split folder holds them).
     """
     items = [source] if isinstance(source, (str, Path, VideoClip)) else list(source)
     if not items:
@@ -85,11 +86,14 @@ def _path_clips(path: Path) -> list[VideoClip]:
     except FileNotFoundError:
         pass
     clips: list[VideoClip] = []
-    for lister in (frame_folder_clips, video_file_clips):
-        try:
-            clips.extend(lister(path))
-        except FileNotFoundError:
+    for folder in (path, path / "frames", path / "videos"):
+        if clips or not folder.is_dir():
             continue
+        for lister in (frame_folder_clips, video_file_clips):
+            try:
+                clips.extend(lister(folder))
+            except FileNotFoundError:
+                continue
     if not clips:
         raise FileNotFoundError(
             f"clips: {str(path)!r} holds no frame images, clip folders, video files or "

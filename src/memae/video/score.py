@@ -17,8 +17,8 @@ reconstruction error of the cuboids that contain them):
    error (the paper). The map box-smoothed over ``smoothing`` pixels is the pixel-level
    anomaly map.
 5. A config's ``temporal_smoothing`` (a moving average over frames) is not applied here
-   but by the callers that own whole streams (:mod:`memae.video.temporal`:
-   ``evaluate_mode`` and ``memae score-video``).
+   but over whole streams (:mod:`memae.video.temporal`), by
+   :meth:`memae.VideoDetector.score_stream` and ``decision_function``.
 
 Frames are finished, and yielded, as soon as no later window can contain them, so memory
 stays bounded by a window span plus a batch of windows, whatever the video length.
