@@ -5,7 +5,7 @@ Every trained model (a detector, an ensemble, a video model) is written by
 ``"memae"`` holding the format version, the ``kind`` and what that kind needs
 to be rebuilt. Nothing is ever unpickled, so a file cannot run code.
 :func:`read_model_file` is the one reader: it names the file and what is wrong
-with it, and reads files of the previous format (version 1, which kept video
+with it, and reads files of the previous format (format 1, which kept video
 models under their own header key) as the current one.
 
 A model file is data a user may have edited or damaged. :func:`check_detector_file`
@@ -45,7 +45,7 @@ METADATA_KEY = "memae"
 KINDS: dict[str, str] = {"detector": "memae.MemAEDetector.load",
                          "ensemble": "memae.MemAEEnsemble.load",
                          "video": "memae.VideoDetector.load"}
-# Version 1 named the estimator's class instead of a kind, and video files used their
+# Format 1 named the estimator's class instead of a kind, and video files used their
 # own header key.
 _V1_ESTIMATORS = {"MemAEDetector": "detector", "MemAEEnsemble": "ensemble"}
 _V1_VIDEO_KEY = "memae_video"
