@@ -34,6 +34,8 @@ def blobs() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+# The copy of memae under test, for subprocesses started by the tests.
+SRC = REPO_ROOT / "src"
 
 
 @pytest.fixture(scope="session")

@@ -16,8 +16,8 @@ import torch
 
 from memae import MemAEDetector, training_checkpoint
 from memae.training_checkpoint import CHECKPOINT_NAME, load_checkpoint
+from tests.conftest import SRC
 
-SRC = Path(__file__).resolve().parents[2] / "src"
 # Dropout draws from the global torch RNG, early stopping keeps a best epoch:
 # resumption has to restore both to be exact.
 PARAMS = {"batch_size": 16, "random_state": 3, "device": "cpu", "patience": 4,

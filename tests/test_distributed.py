@@ -17,8 +17,8 @@ from memae.cli import main
 from memae.run_dir import RunDir
 from memae.training_checkpoint import CHECKPOINT_NAME, load_checkpoint
 from memae.video import make_synthetic_videos, write_frame_folders
+from tests.conftest import SRC
 
-SRC = Path(__file__).resolve().parents[2] / "src"
 # The default mlp has no batch norm, so both runs compute the same function;
 # batch_size is the global batch (two ranks x 16). MemAE-nonSpar
 # (shrink_threshold=0): hard shrinkage is discontinuous at the threshold and
