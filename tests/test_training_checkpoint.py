@@ -16,7 +16,7 @@ import torch
 
 from memae import MemAEDetector, training_checkpoint
 from memae.training_checkpoint import CHECKPOINT_NAME, load_checkpoint
-from tests.conftest import SRC
+from tests.conftest import SRC, plant_pickle
 
 # Dropout draws from the global torch RNG, early stopping keeps a best epoch:
 # resumption has to restore both to be exact.
@@ -117,3 +117,10 @@ def test_sigkill_mid_training_then_resume_gives_identical_scores(tmp_path: Path)
     assert resumed.wait(timeout=120) == 0, resumed.stderr.read().decode()
     uninterrupted = MemAEDetector(**PARAMS, epochs=6).fit(X).decision_function(X)
     np.testing.assert_array_equal(np.load(out), uninterrupted)
+
+
+def test_planted_pickles_stay_inert(tmp_path: Path) -> None:
+    marker = tmp_path / "executed"
+    with pytest.raises((ValueError, TypeError)):
+        load_checkpoint(plant_pickle(tmp_path / "planted", marker))
+    assert not marker.exists()

@@ -18,7 +18,7 @@ from PIL import Image
 
 from memae.cli import main
 from memae.report.figures import label_spans
-from tests.cli.conftest import write_table
+from tests.cli.conftest import one_line_error, write_table
 
 IMAGE_RUN = ["--model", "conv2d", "--set", "detector.model_params={channels: [8, 16], "
              "kernel_sizes: [3, 3], strides: [2, 2], decoder_kernel_sizes: [3, 3]}",
@@ -137,3 +137,35 @@ def test_without_matplotlib_the_cli_loads_and_report_names_the_extra(tmp_path: P
     assert result.returncode == 2, result.stderr
     assert "needs matplotlib" in result.stderr
     assert "pip install 'memae[report]'" in result.stderr
+
+
+def test_report_of_an_empty_scores_file_names_it(trained_run: Path, tmp_path: Path,
+                                                 capsys) -> None:
+    pytest.importorskip("matplotlib")
+    scores = tmp_path / "scores.csv"
+    scores.write_text("id,score,anomaly\n")
+    assert main(["report", str(trained_run), "--scores", str(scores), "--out",
+                 str(tmp_path / "report"), "--quiet"]) == 2
+    assert "has a header but no rows" in one_line_error(capsys)
+    assert not (tmp_path / "report").exists()
+
+
+def test_report_with_missing_data_keeps_the_previous_report(small_run: tuple[Path, Path],
+                                                            tmp_path: Path, capsys) -> None:
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "report"
+    assert main(["report", str(small_run[0]), "--out", str(out), "--quiet"]) == 0
+    before = sorted(p.name for p in out.iterdir())
+    page = (out / "report.html").read_bytes()
+    assert main(["report", str(small_run[0]), "--out", str(out), "--data",
+                 str(tmp_path / "missing.csv"), "--quiet"]) == 2
+    assert "--data" in one_line_error(capsys)
+    assert sorted(p.name for p in out.iterdir()) == before
+    assert (out / "report.html").read_bytes() == page
+
+
+def test_report_reads_a_video_run(video_run: Path, tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    assert main(["-q", "report", str(video_run), "--out", str(tmp_path / "report")]) == 0
+    html = (tmp_path / "report" / "report.html").read_text()
+    assert "training windows" in html and "clip length" in html

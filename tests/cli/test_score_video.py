@@ -1,18 +1,25 @@
-"""``memae score-video``: frame folders and mp4 files, CSV rows, overlays."""
+"""``memae score-video``: frame folders, mp4 files and run directories; CSV rows, overlays;
+failures that keep the previous outputs."""
+
+from __future__ import annotations
 
 import csv
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from memae.cli import main
-from memae.video import make_synthetic_videos
+from memae.run_dir import RunDir
+from memae.video import discover_clips, make_synthetic_videos
 from memae.video.decode import iter_frames, open_clip
 from memae.video.detector import VideoDetector
 from memae.video.score import score_frames
 from memae.video.signal import model_inputs
 from memae.video.temporal import moving_average
+from tests.cli.conftest import one_line_error
 from tests.video.conftest import tiny_video_model
 
 av = pytest.importorskip("av")
@@ -91,3 +98,70 @@ def test_user_errors_exit_2(setup: tuple[Path, Path], tmp_path: Path,
                  "--out", str(tmp_path / "s.csv")]) == 2
     assert "does not exist; give a run directory" in capsys.readouterr().err
     assert not (tmp_path / "s.csv").exists()
+
+
+def test_score_video_on_cuda_without_cuda_is_one_line(tmp_path: Path, capsys) -> None:
+    if torch.cuda.is_available():
+        pytest.skip("CUDA is available here")
+    assert main(["score-video", str(tmp_path), "--model", str(tmp_path / "m.safetensors"),
+                 "--out", str(tmp_path / "s.csv"), "--device", "cuda"]) == 2
+    assert "--device" in one_line_error(capsys)
+
+
+@pytest.fixture(scope="module")
+def video(setup: tuple[Path, Path]) -> tuple[Path, Path]:
+    """``(model file, the folder of its test clip's frames)``."""
+    model, root = setup
+    return model, root / "testing" / "frames" / "01"
+
+
+@pytest.mark.parametrize("damage", ["corrupt frame", "one frame", "bad overlay"])
+def test_a_failed_score_video_keeps_the_previous_outputs(video: tuple[Path, Path],
+                                                         tmp_path: Path, capsys,
+                                                         damage: str) -> None:
+    model, frames = video
+    folder = tmp_path / "frames"
+    shutil.copytree(frames, folder)
+    names = sorted(p.name for p in folder.iterdir())
+    overlay = tmp_path / "overlay.mp4"
+    if damage == "corrupt frame":
+        (folder / names[len(names) // 2]).write_bytes(b"\x89PNG\r\n\x1a\n broken")
+    elif damage == "one frame":
+        for name in names[1:]:
+            (folder / name).unlink()
+    else:
+        overlay.mkdir()
+    out = tmp_path / "scores.csv"
+    out.write_text("previous")
+    args = ["score-video", str(folder), "--model", str(model), "--out", str(out)]
+    assert main(args + ["--overlay", str(overlay)]) == 2
+    err = one_line_error(capsys)
+    assert {"corrupt frame": "is not a readable image", "one frame": "at least 8 frames",
+            "bad overlay": "--overlay"}[damage] in err
+    assert out.read_text() == "previous"
+    assert overlay.is_dir() if damage == "bad overlay" else not overlay.exists()
+    leftovers = {p.name for p in tmp_path.iterdir()} - {"frames", "scores.csv", "overlay.mp4"}
+    assert not leftovers
+
+
+def test_score_video_refuses_a_batch_that_cannot_fit(video: tuple[Path, Path], tmp_path: Path,
+                                                     capsys) -> None:
+    model, frames = video
+    out = tmp_path / "scores.csv"
+    assert main(["score-video", str(frames), "--model", str(model), "--out", str(out),
+                 "--batch-size", str(10**12)]) == 2
+    assert "use a smaller --batch-size" in one_line_error(capsys)
+    assert not out.exists()
+
+
+def test_score_video_reads_the_run_directory(video_run: Path, video_root: Path,
+                                             tmp_path: Path) -> None:
+    clip = discover_clips(video_root, "testing")[0]
+    out = tmp_path / "scores.csv"
+    assert main(["-q", "score-video", str(Path(clip.source[0]).parent), "--model",
+                 str(video_run), "--out", str(out)]) == 0
+    with out.open() as handle:
+        rows = list(csv.DictReader(handle))
+    expected = VideoDetector.load(video_run / RunDir.MODEL).decision_function(clip)
+    assert len(rows) == clip.n_frames == 24
+    np.testing.assert_allclose([float(r["score"]) for r in rows], expected, rtol=1e-5)

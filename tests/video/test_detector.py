@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import warnings
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,6 @@ import memae
 from memae import MemAEDetector, training_checkpoint
 from memae.ablation import variant_params
 from memae.memory import Memory
-from memae.models.autoencoder import AutoEncoderOutput
 from memae.training import cosine_learning_rate, mean_reconstruction_loss
 from memae.training_checkpoint import CHECKPOINT_NAME, load_checkpoint
 from memae.video import discover_clips, make_synthetic_videos, write_frame_folders
@@ -30,6 +30,7 @@ from memae.video.decode import iter_frames
 from memae.video.detector import VideoDetector, preset_config, resolve_clips
 from memae.video.evaluate import evaluate_mode
 from memae.video.temporal import moving_average
+from tests.conftest import rewrite_model_file, set_field
 from tests.video.conftest import tiny_video_model
 
 CPU = torch.device("cpu")
@@ -180,26 +181,6 @@ def test_ablation_variants(tmp_path: Path) -> None:
         preset_config(str(tabular))
 
 
-def test_config_round_trips_and_refuses_bad_values() -> None:
-    config = preset_config("ped2-cpu")
-    assert VideoConfig.from_dict(config.to_dict()) == config
-    assert VideoConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
-    with pytest.raises(ValueError, match="unknown video settings \\['colour'\\]"):
-        VideoConfig.from_dict({**config.to_dict(), "colour": True})
-    with pytest.raises(ValueError, match="unknown video settings \\['colour'\\]; known: "):
-        config.replace(colour=True)
-    with pytest.raises(ValueError, match="unknown video settings \\['colour'\\]"):
-        VideoDetector(config, colour=True)
-    with pytest.raises(ValueError, match="smoothing: got 4; expected an odd window"):
-        config.replace(smoothing=4)
-    with pytest.raises(ValueError, match="precision: got 'fp16'"):
-        config.replace(precision="fp16")
-    with pytest.raises(ValueError, match="lr_schedule: got 'step'"):
-        config.replace(lr_schedule="step")
-    with pytest.raises(ValueError, match="score_batch_size: got 0"):
-        VideoDetector(config, score_batch_size=0)
-
-
 def test_from_preset_splits_config_fields_from_run_settings() -> None:
     detector = VideoDetector.from_preset("ped2-cpu", epochs=2, device="cpu",
                                          score_batch_size=4)
@@ -210,19 +191,6 @@ def test_from_preset_splits_config_fields_from_run_settings() -> None:
     assert VideoDetector(epochs=5).config == VideoConfig(epochs=5)
     with pytest.raises(ValueError, match="not fitted yet"):
         list(detector.raw_scores(iter([])))
-
-
-class ZeroModel(torch.nn.Module):
-    def forward(self, x: torch.Tensor) -> AutoEncoderOutput:
-        return AutoEncoderOutput(torch.zeros_like(x), None)
-
-
-def test_held_out_mse_is_the_mean_squared_error_of_every_window(train_clips: list) -> None:
-    dataset = ClipDataset(train_clips[:1], length=8, stride=8, size=(32, 32))
-    frames = torch.stack([dataset[i].frames for i in range(len(dataset))])
-    # A model that reconstructs zeros errs by x**2 at every pixel.
-    expected = float((frames**2).mean())
-    assert mean_reconstruction_loss(ZeroModel(), dataset, 3, CPU) == pytest.approx(expected)
 
 
 # ------------------------------------------------------------------ held-out clips
@@ -467,3 +435,32 @@ def test_resolve_clips_reads_a_split_folder_of_a_dataset(tmp_path: Path) -> None
                                tmp_path / "data")
     from_split = resolve_clips(root / "training")
     assert [c.name for c in from_split] == [c.name for c in resolve_clips(root)] == ["01", "02"]
+
+
+@pytest.fixture(scope="module")
+def video_model_bytes(tmp_path_factory) -> bytes:
+    model, _ = tiny_video_model(tmp_path_factory.mktemp("video"), size=(32, 32), n_frames=12,
+                                seed=1, file_name="v.safetensors")
+    return model.read_bytes()
+
+
+@pytest.mark.parametrize("edit, field", [
+    (lambda m: m.pop("config"), "config"), (set_field(("training",), None), "training"),
+    (set_field(("config", "size"), 5), "config"), (set_field(("config", "size"), [100000, 100000]),
+                                              "4096 x 4096"),
+    (set_field(("training", "map_scale"), -1), "training.map_scale"),
+    (set_field(("config", "model_params", "foo"), 1), "config"),
+])
+def test_edited_video_model_files_are_refused_naming_the_field(video_model_bytes, tmp_path,
+                                                               edit, field) -> None:
+    path = rewrite_model_file(video_model_bytes, tmp_path / "v.safetensors", edit)
+    with pytest.raises(ValueError, match=re.escape(field)) as caught:
+        VideoDetector.load(path)
+    assert str(path) in str(caught.value)
+
+
+def test_video_model_with_broken_json_is_refused(tmp_path) -> None:
+    path = tmp_path / "v.safetensors"
+    save_file({"w": torch.zeros(1)}, str(path), metadata={"memae": "{not json"})
+    with pytest.raises(ValueError, match="corrupt memae metadata"):
+        VideoDetector.load(path)

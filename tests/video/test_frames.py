@@ -132,3 +132,16 @@ def test_pyav_video_files_are_counted_and_read_at_any_position(
 def test_video_clip_is_a_plain_record() -> None:
     clip = VideoClip("a", (Path("0.png"),), 1, np.array([True]))
     assert clip.labels is not None and clip.n_frames == 1 and not clip.is_video_file
+
+
+@pytest.mark.parametrize("content", [b"", b"\x00" * 64, b"RIFF....AVI LIST" * 8])
+def test_corrupt_video_files_fail_clearly(tmp_path: Path, content: bytes) -> None:
+    pytest.importorskip("av")
+    from memae.video.frames import VideoClip, count_video_frames
+
+    path = tmp_path / "broken.avi"
+    path.write_bytes(content)
+    with pytest.raises(ValueError):
+        count_video_frames(path)
+    with pytest.raises(ValueError):
+        VideoClip("broken", path, 4).read([0, 1])

@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def test_python_dash_m_memae_runs_the_command_line(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    import memae
+
+    # The copy of memae under test, even from another working directory.
+    env = {**os.environ, "PYTHONPATH": str(Path(memae.__file__).resolve().parents[1])}
+    done = subprocess.run([sys.executable, "-m", "memae", "train", "--data", "missing.csv",
+                           "--out", "run"], capture_output=True, text=True, check=False,
+                          cwd=tmp_path, env=env)
+    assert done.returncode == 2
+    missing = tmp_path.resolve() / "missing.csv"
+    assert done.stderr.strip().splitlines() == [
+        f"memae: error: data path {str(missing)!r} does not exist; check --data."]
+    assert not (tmp_path / "run").exists()  # nothing written for a run that cannot start
