@@ -59,14 +59,21 @@ def test_target_fpr_threshold_needs_no_contamination(blobs) -> None:
     assert flagged[y_test == 0].mean() < 0.2
 
 
-def test_early_stopping_keeps_best_epoch(blobs) -> None:
+def test_early_stopping_restores_the_weights_of_the_best_epoch(blobs) -> None:
     X, _, _ = blobs
+    # A learning rate this high turns the held-out MSE up within a few epochs (seed 0: best
+    # epoch 6, stopped after epoch 9), far inside the 200-epoch budget.
     detector = MemAEDetector(**{**FAST, "epochs": 200}, patience=3, learning_rate=0.05).fit(X)
     history = detector.history_
-    assert len(history.val_loss) == len(history.train_loss)
+    assert history.stopped_early
+    # Training ran exactly `patience` epochs past the best one, then stopped.
+    assert len(history.val_loss) == len(history.train_loss) == history.best_epoch + 3 < 200
     assert history.best_epoch == int(np.argmin(history.val_loss)) + 1
-    if history.stopped_early:
-        assert len(history.val_loss) == history.best_epoch + 3
+    best = history.val_loss[history.best_epoch - 1]
+    assert history.val_loss[-1] > best  # the last epoch's weights are worse than the best's
+    # The kept weights are the best epoch's: their MSE on the held-out rows is that epoch's.
+    assert len(detector.validation_scores_) == 30
+    assert np.mean(detector.validation_scores_) == pytest.approx(best, rel=1e-6)
 
 
 def test_same_seed_same_scores_and_no_global_rng_side_effect(blobs) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import torch
 
@@ -62,8 +64,23 @@ def test_unknown_option_is_named() -> None:
         create_model("mlp", in_features=3, widths=(3,))
 
 
-def test_spec_rebuilds_the_same_model() -> None:
-    model = create_model("conv2d_cifar10", memory_size=20)
-    spec = model.spec()
-    rebuilt = create_model("conv2d_cifar10", **spec["config"])
-    assert rebuilt.config == model.config
+@pytest.mark.parametrize("name", list_models())
+def test_spec_rebuilds_the_same_model(name: str) -> None:
+    torch.manual_seed(0)
+    model = _create(name, memory_size=20).eval()
+    with torch.no_grad():  # weights no initialisation would give, as after training
+        for parameter in model.parameters():
+            parameter.add_(0.01 * torch.randn_like(parameter))
+    spec = json.loads(json.dumps(model.spec()))  # as a model file stores it: lists, no tuples
+    torch.manual_seed(1)
+    rebuilt = create_model(name, **spec["config"]).eval()
+    assert rebuilt.config == model.config and rebuilt.family == model.family
+    rebuilt.load_state_dict(model.state_dict())  # strict: the same layers, names and shapes
+    weights, again = model.state_dict(), rebuilt.state_dict()
+    assert weights.keys() == again.keys()
+    assert all(torch.equal(weights[key], again[key]) for key in weights)
+    x = _input(name)
+    with torch.no_grad():
+        first, second = model(x), rebuilt(x)
+    assert torch.equal(first.reconstruction, second.reconstruction)
+    assert torch.equal(first.weights, second.weights)
