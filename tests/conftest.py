@@ -46,6 +46,16 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 SRC = REPO_ROOT / "src"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Refuse a test that reads the real data without the ``real_data`` marker."""
+    unmarked = [item.nodeid for item in items
+                if "data_root" in getattr(item, "fixturenames", ())
+                and item.get_closest_marker("real_data") is None]
+    if unmarked:
+        raise pytest.UsageError("tests that read the real data need @pytest.mark.real_data: "
+                                + ", ".join(unmarked))
+
+
 @pytest.fixture(scope="session")
 def data_root() -> Path:
     """The real benchmark data: ``$MEMAE_DATA`` or ``<repo>/../shared/data``; skips if absent."""

@@ -2,9 +2,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.benchmarks.conftest import quick, require
 
 
+@pytest.mark.real_data
 def test_cifar10_quick_airplane(data_root: Path, tmp_path: Path) -> None:
     require(data_root, "cifar10")
     result = quick("cifar10", data_root, tmp_path)

@@ -2,9 +2,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.benchmarks.conftest import quick, require
 
 
+@pytest.mark.real_data
 def test_mnist_quick_digit_zero(data_root: Path, tmp_path: Path) -> None:
     require(data_root, "mnist/t10k-images-idx3-ubyte.gz")
     result = quick("mnist", data_root, tmp_path)

@@ -112,6 +112,7 @@ def test_dataloader_with_workers_batches_clip_index_and_start(synthetic_root: Pa
     np.testing.assert_array_equal(frames[7], dataset[7].frames)
 
 
+@pytest.mark.real_data
 def test_ped2_item_shape_and_values(ped2_root: Path) -> None:
     clip = discover_clips(ped2_root, "testing")[1]
     dataset = ClipDataset([clip])

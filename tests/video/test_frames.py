@@ -21,6 +21,7 @@ def _write_gray(path: Path, value: int, shape: tuple[int, int] = (4, 6)) -> None
     Image.fromarray(np.full(shape, value, dtype=np.uint8)).save(path)
 
 
+@pytest.mark.real_data
 def test_ped2_clips_and_frame_counts(ped2_root: Path) -> None:
     train = discover_clips(ped2_root, "training")
     test = discover_clips(ped2_root, "testing")

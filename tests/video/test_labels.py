@@ -94,14 +94,17 @@ def test_load_pixel_masks_from_a_folder_skips_metadata_files(tmp_path: Path) -> 
         load_pixel_masks(tmp_path, clips=["Test001"])
 
 
+@pytest.mark.real_data
 def test_ped2_mat_holds_the_official_ranges(ped2_root: Path) -> None:
     assert read_mat_ranges(ped2_root / "ped2.mat") == PED2_RANGES
 
 
+@pytest.mark.real_data
 def test_ucsdped2_m_holds_the_official_ranges(ucsd_gt_root: Path) -> None:
     assert read_m_ranges(ucsd_gt_root / "UCSDped2.m") == PED2_RANGES
 
 
+@pytest.mark.real_data
 def test_ped2_labels_from_mat_equal_labels_from_m_for_all_clips(
     ped2_root: Path, ucsd_gt_root: Path
 ) -> None:
@@ -114,6 +117,7 @@ def test_ped2_labels_from_mat_equal_labels_from_m_for_all_clips(
     assert sum(int(c.labels.sum()) for c in from_mat) == 1648
 
 
+@pytest.mark.real_data
 def test_ped2_pixel_masks_stream_from_the_tar_and_agree_with_frame_labels(
     ped2_root: Path, ucsd_gt_root: Path
 ) -> None:

@@ -125,6 +125,7 @@ def test_a_local_anomaly_scores_its_mean_error_and_its_map_is_box_smoothed() -> 
     assert all(r.map is None for r in score_frames(ZeroModel(), frames, config))
 
 
+@pytest.mark.real_data
 def test_streamed_ped2_frames_equal_training_frames(ped2_root: Path) -> None:
     # Scoring must preprocess frames exactly as training did (including the reduced JPEG
     # decode), or every test frame would carry a small, systematic shift.

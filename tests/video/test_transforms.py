@@ -34,6 +34,7 @@ def test_transform_refuses_a_bad_size() -> None:
         FrameTransform(size=(256, 0))
 
 
+@pytest.mark.real_data
 def test_ped2_frame_loads_at_paper_size_in_signed_unit_range(ped2_root: Path) -> None:
     clip = discover_clips(ped2_root, "testing")[0]
     frame = load_frame(clip.source[0])
