@@ -1,4 +1,5 @@
-"""``torchrun --nproc_per_node=2 -m memae train`` (gloo, 127.0.0.1) matches one process."""
+"""Data-parallel training: no process group means one process, unchanged; ``torchrun
+--nproc_per_node=2 -m memae train`` (gloo, 127.0.0.1) matches one process."""
 
 from __future__ import annotations
 
@@ -14,6 +15,12 @@ import torch
 
 from memae import MemAEDetector, VideoDetector
 from memae.cli import main
+from memae.distributed import (
+    distributed_context,
+    init_from_env,
+    launched_by_torchrun,
+    wrap_data_parallel,
+)
 from memae.run_dir import RunDir
 from memae.training_checkpoint import CHECKPOINT_NAME, load_checkpoint
 from memae.video import make_synthetic_videos, write_frame_folders
@@ -39,6 +46,28 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def test_without_a_process_group_training_is_one_process_and_the_model_unwrapped(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    assert distributed_context() == (0, 1)
+    model = torch.nn.Linear(2, 2)
+    assert wrap_data_parallel(model, torch.device("cpu")) is model
+    monkeypatch.delenv("WORLD_SIZE", raising=False)
+    assert not launched_by_torchrun()
+    monkeypatch.setenv("WORLD_SIZE", "1")
+    assert not launched_by_torchrun()
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    assert launched_by_torchrun()
+
+
+def test_joining_needs_the_variables_torchrun_sets(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("RANK", "MASTER_ADDR", "MASTER_PORT"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    with pytest.raises(ValueError, match=r"\['RANK', 'MASTER_ADDR', 'MASTER_PORT'\] are not "
+                                         r"set; launch with torchrun"):
+        init_from_env()
 
 
 @pytest.mark.skipif(not torch.distributed.is_available(), reason="torch.distributed missing")

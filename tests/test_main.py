@@ -1,15 +1,16 @@
+"""``python -m memae``: the command line, from any working directory."""
+
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
+
+import memae
 
 
 def test_python_dash_m_memae_runs_the_command_line(tmp_path: Path) -> None:
-    import os
-    import subprocess
-    import sys
-
-    import memae
-
     # The copy of memae under test, even from another working directory.
     env = {**os.environ, "PYTHONPATH": str(Path(memae.__file__).resolve().parents[1])}
     done = subprocess.run([sys.executable, "-m", "memae", "train", "--data", "missing.csv",

@@ -1,3 +1,5 @@
+"""``memae benchmark``: seeds checked before anything runs; kdd99 --quick on the real data."""
+
 from __future__ import annotations
 
 import json

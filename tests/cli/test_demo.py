@@ -1,8 +1,11 @@
+"""``memae demo``: the digits table, quiet runs, the memory's edge, and bad arguments."""
+
 from __future__ import annotations
 
 import json
 
 import numpy as np
+import pytest
 
 from memae.cli import main
 
@@ -30,3 +33,14 @@ def test_demo_memory_beats_the_plain_autoencoder_where_it_over_generalises(tmp_p
     assert main(["--quiet", "demo", "--digits", "5", "9", "--json", str(out)]) == 0
     auc = json.loads(out.read_text())["auc"]
     assert np.mean(auc["MemAE"]) > np.mean(auc["AE"]) + 0.03
+
+
+def test_bad_arguments_are_refused_before_any_training(tmp_path, capsys) -> None:
+    (tmp_path / "folder").mkdir()
+    assert main(["--quiet", "demo", "--digits", "0", "--json", str(tmp_path / "folder")]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith("memae: error: --json") and captured.err.count("\n") == 1
+    assert captured.out == ""  # refused before the table: nothing trained
+    with pytest.raises(SystemExit) as exited:  # argparse: digits are 0-9
+        main(["demo", "--digits", "10"])
+    assert exited.value.code == 2 and "invalid choice: 10" in capsys.readouterr().err

@@ -1,3 +1,5 @@
+"""``memae evaluate``: metrics from a scores CSV, a separate label file, and bad columns."""
+
 from __future__ import annotations
 
 import json
@@ -29,8 +31,10 @@ def test_evaluate_reads_scores_files_like_any_csv(tmp_path: Path, capsys) -> Non
 
 def test_evaluate_with_a_separate_label_file(tabular_run: Path, tables: tuple[Path, Path],
                                              tmp_path: Path, capsys) -> None:
+    assert main(["-q", "score", str(tabular_run), str(tables[1]), "--out",
+                 str(tmp_path / "scores.csv")]) == 0
     scores = tmp_path / "plain.csv"
-    columns = read_scores(tabular_run / "scores.csv")
+    columns = read_scores(tmp_path / "scores.csv")
     scores.write_text("score\n" + "\n".join(columns["score"]) + "\n")
     assert main(["evaluate", str(scores), "--labels", str(tables[1]),
                  "--normal-labels", "normal", "--out", str(tmp_path / "m.json")]) == 0

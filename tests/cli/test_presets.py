@@ -1,3 +1,5 @@
+"""``memae presets``: the packaged presets listed, one printed as its YAML file."""
+
 from __future__ import annotations
 
 from pathlib import Path

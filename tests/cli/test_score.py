@@ -1,8 +1,12 @@
+"""``memae score``: scores CSVs equal to the library's, every kind of model file, and hostile
+or mismatched inputs that fail in one line without partial output."""
+
 from __future__ import annotations
 
 import json
 import os
 import re
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -20,23 +24,25 @@ from memae.scores_file import read_scores
 from tests.cli.conftest import CLI_SETTINGS, SUFFIXES, one_line_error
 
 
-def test_score_and_evaluate(tabular_run: Path, tables: tuple[Path, Path], capsys) -> None:
-    assert main(["-q", "score", str(tabular_run), str(tables[1])]) == 0
-    columns = read_scores(tabular_run / "scores.csv", required=("id", "score", "anomaly", "label"))
+def test_score_and_evaluate(tabular_run: Path, tables: tuple[Path, Path], tmp_path: Path,
+                            capsys) -> None:
+    run = shutil.copytree(tabular_run, tmp_path / "run")  # the scores go into the run
+    assert main(["-q", "score", str(run), str(tables[1])]) == 0
+    columns = read_scores(run / "scores.csv", required=("id", "score", "anomaly", "label"))
     assert len(columns["score"]) == 200
     # The CSV holds exactly what the detector computes on the same rows.
-    detector = MemAEDetector.load(tabular_run / "model.safetensors")
-    inputs = load_inputs(tables[1], InputSpec.from_dict(json.loads((tabular_run / "input.json")
+    detector = MemAEDetector.load(run / "model.safetensors")
+    inputs = load_inputs(tables[1], InputSpec.from_dict(json.loads((run / "input.json")
                                                                    .read_text())))
     scores = detector.decision_function(inputs.X)
     np.testing.assert_allclose(columns["score"].astype(float), scores, rtol=1e-12)
     np.testing.assert_array_equal(columns["anomaly"].astype(int), scores > detector.threshold_)
     np.testing.assert_array_equal(columns["label"].astype(int), inputs.y)
     capsys.readouterr()
-    assert main(["evaluate", str(tabular_run / "scores.csv"), "--out",
-                 str(tabular_run / "eval.json")]) == 0
+    assert main(["evaluate", str(run / "scores.csv"), "--out",
+                 str(run / "eval.json")]) == 0
     printed = capsys.readouterr().out
-    metrics = json.loads((tabular_run / "eval.json").read_text())
+    metrics = json.loads((run / "eval.json").read_text())
     assert f"{metrics['roc_auc']:.4f}" in printed
     # Off-plane anomalies are far easier than the normal rows: a floor, not a fluke.
     assert metrics["roc_auc"] > 0.95 and metrics["n"] == 200
@@ -63,23 +69,25 @@ def test_score_takes_an_ensemble_file(tabular_run: Path, tables: tuple[Path, Pat
                                ensemble.decision_function(test.X), rtol=1e-12)
 
 
-def test_score_evaluate_and_report_an_ensemble_run(ensemble_run: Path, tables: tuple[Path, Path],
-                                                   capsys) -> None:
-    assert main(["-q", "score", str(ensemble_run), str(tables[1])]) == 0
-    columns = read_scores(ensemble_run / "scores.csv", required=("score", "anomaly", "label"))
-    ensemble = MemAEEnsemble.load(ensemble_run / "model.safetensors")
-    spec = InputSpec.from_dict(json.loads((ensemble_run / "input.json").read_text()))
+def test_score_evaluate_and_report_an_ensemble_run(ensemble_run: Path,
+                                                   tables: tuple[Path, Path],
+                                                   tmp_path: Path) -> None:
+    run = shutil.copytree(ensemble_run, tmp_path / "run")  # scores and report go into it
+    assert main(["-q", "score", str(run), str(tables[1])]) == 0
+    columns = read_scores(run / "scores.csv", required=("score", "anomaly", "label"))
+    ensemble = MemAEEnsemble.load(run / "model.safetensors")
+    spec = InputSpec.from_dict(json.loads((run / "input.json").read_text()))
     scores = ensemble.decision_function(load_inputs(tables[1], spec).X)
     np.testing.assert_allclose(columns["score"].astype(float), scores, rtol=1e-12)
-    assert main(["-q", "evaluate", str(ensemble_run / "scores.csv"), "--out",
-                 str(ensemble_run / "eval.json")]) == 0
+    assert main(["-q", "evaluate", str(run / "scores.csv"), "--out",
+                 str(run / "eval.json")]) == 0
     # off-plane anomalies, as for the single detector's run (which has the same floor)
-    assert json.loads((ensemble_run / "eval.json").read_text())["roc_auc"] > 0.95
-    assert main(["-q", "report", str(ensemble_run)]) == 0
-    names = {p.name for p in (ensemble_run / "report").iterdir()}
+    assert json.loads((run / "eval.json").read_text())["roc_auc"] > 0.95
+    assert main(["-q", "report", str(run)]) == 0
+    names = {p.name for p in (run / "report").iterdir()}
     assert names == {"loss.png", "memory_usage.png", "roc_pr.png", "score_histogram.png",
                      "report.html"}
-    page = (ensemble_run / "report" / "report.html").read_text()
+    page = (run / "report" / "report.html").read_text()
     assert "ensemble members" in page and "the first of 3 ensemble members" in page
 
 

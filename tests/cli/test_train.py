@@ -1,4 +1,5 @@
-"""``memae train / score / evaluate`` end to end on CSV files, and how errors look."""
+"""``memae train``: the run directory it writes for tables, ensembles, videos and presets;
+--resume after a kill; bad options, data and disks that leave nothing behind."""
 
 from __future__ import annotations
 

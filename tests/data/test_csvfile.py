@@ -1,3 +1,5 @@
+"""The one CSV reader: delimiters, quotes and BOMs read alike; misreadable files refused."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,3 +1,5 @@
+"""Untrusted image files: decompression bombs refused before a pixel is decoded."""
+
 from __future__ import annotations
 
 from pathlib import Path

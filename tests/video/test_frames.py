@@ -1,3 +1,6 @@
+"""Clip discovery on disk (frame folders, UCSD and video-file layouts), labels attached to
+clips, and video files read at any position."""
+
 from pathlib import Path
 
 import numpy as np

@@ -1,3 +1,5 @@
+"""Frame preprocessing: gray, resized, in [-1, 1]; truncated and oversized frames refused."""
+
 from __future__ import annotations
 
 import io
