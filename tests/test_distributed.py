@@ -70,6 +70,7 @@ def test_joining_needs_the_variables_torchrun_sets(monkeypatch: pytest.MonkeyPat
         init_from_env()
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not torch.distributed.is_available(), reason="torch.distributed missing")
 def test_two_process_ddp_matches_one_process(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
@@ -114,6 +115,7 @@ VIDEO_FLAGS = ["--kind", "video", "--set", "detector.size=[32, 32]",
                "--device", "cpu", "--quiet"]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not torch.distributed.is_available(), reason="torch.distributed missing")
 def test_two_process_ddp_matches_one_process_for_video(tmp_path: Path) -> None:
     # 2 clips x 17 windows: batches of 8 and a last one of 2, one window per rank.

@@ -91,6 +91,7 @@ def _fit_in_subprocess(script: Path, args: list[Path]) -> subprocess.Popen[bytes
                             stderr=subprocess.PIPE)
 
 
+@pytest.mark.slow
 def test_sigkill_mid_training_then_resume_gives_identical_scores(tmp_path: Path) -> None:
     X = _data(600)
     data, run, out = tmp_path / "X.npy", tmp_path / "run", tmp_path / "scores.npy"

@@ -45,6 +45,7 @@ def test_load_splits_gives_channel_first_images_in_the_unit_range(
                                rtol=1e-6)
 
 
+@pytest.mark.slow
 @pytest.mark.real_data
 def test_cifar10_quick_airplane(data_root: Path, tmp_path: Path) -> None:
     require(data_root, "cifar10")

@@ -33,6 +33,7 @@ def test_load_splits_gives_one_channel_images_in_the_unit_range(tmp_path: Path) 
     assert splits.class_names == [str(d) for d in range(10)]
 
 
+@pytest.mark.slow
 @pytest.mark.real_data
 def test_mnist_quick_digit_zero(data_root: Path, tmp_path: Path) -> None:
     require(data_root, "mnist/t10k-images-idx3-ubyte.gz")

@@ -50,6 +50,7 @@ def test_summary_means_and_memae_wins() -> None:
     assert "| dataset | AE | MemAE | PyOD IForest |" in markdown
 
 
+@pytest.mark.slow
 @pytest.mark.real_data
 def test_odds_quick_beats_chance(data_root: Path, tmp_path: Path) -> None:
     require(data_root, "odds/cardio.mat", "odds/wbc.mat")

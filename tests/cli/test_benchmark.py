@@ -11,6 +11,7 @@ from memae.cli import main
 from tests.benchmarks.conftest import require
 
 
+@pytest.mark.slow
 @pytest.mark.real_data
 def test_kdd99_quick_through_the_command_line(data_root: Path, tmp_path: Path,
                                               capsys: pytest.CaptureFixture[str]) -> None:

@@ -10,6 +10,7 @@ import pytest
 from memae.cli import main
 
 
+@pytest.mark.slow
 def test_demo_on_one_digit(capsys, tmp_path) -> None:
     out = tmp_path / "demo.json"
     assert main(["demo", "--digits", "0", "--json", str(out)]) == 0
@@ -26,6 +27,7 @@ def test_demo_on_one_digit(capsys, tmp_path) -> None:
     assert record["auc"]["MemAE"][0] > 0.95   # digit 0 is easy: a floor, not a formality
 
 
+@pytest.mark.slow
 def test_demo_memory_beats_the_plain_autoencoder_where_it_over_generalises(tmp_path) -> None:
     # Digits 5 and 9 (seed 0): the over-complete AE rebuilds other digits well
     # (test AUC 0.875 and 0.644 in the README's table); the memory should not.

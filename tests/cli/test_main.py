@@ -1,7 +1,8 @@
-"""The command line: version, demo, one-line errors and exit codes."""
+"""The command line: version, ``python -m memae.cli``, one-line errors and exit codes."""
 
 from __future__ import annotations
 
+import runpy
 import subprocess
 import sys
 
@@ -18,10 +19,20 @@ def test_version(capsys) -> None:
     assert capsys.readouterr().out.strip() == f"memae {memae.__version__}"
 
 
+@pytest.mark.slow
 def test_console_script_is_installed() -> None:
     done = subprocess.run([sys.executable, "-m", "memae.cli", "--version"],
                           capture_output=True, text=True, check=False)
     assert done.returncode == 0 and done.stdout.startswith("memae ")
+
+
+def test_running_the_cli_package_runs_the_command_line(monkeypatch: pytest.MonkeyPatch,
+                                                       capsys) -> None:
+    monkeypatch.setattr(sys, "argv", ["memae", "benchmark", "no-such-benchmark"])
+    with pytest.raises(SystemExit) as exited:
+        runpy.run_module("memae.cli", run_name="__main__")
+    assert exited.value.code == 2
+    assert capsys.readouterr().err.startswith("memae: error: unknown benchmark")
 
 
 def test_user_errors_are_one_line_and_exit_2(capsys) -> None:

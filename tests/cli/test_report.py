@@ -126,6 +126,7 @@ def test_report_of_an_empty_folder_is_a_clear_error(tmp_path: Path, capsys) -> N
     assert "nothing to report" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_without_matplotlib_the_cli_loads_and_report_names_the_extra(tmp_path: Path) -> None:
     # None in sys.modules makes every import of matplotlib fail, as when it is not installed.
     code = ("import sys; sys.modules['matplotlib'] = None\n"

@@ -124,6 +124,7 @@ FLAGS = ["--epochs", "6", "--batch-size", "16", "--seed", "3", "--learning-rate"
          "--quiet"]
 
 
+@pytest.mark.slow
 def test_cli_sigkill_then_resume_equals_an_uninterrupted_run(numeric_table: Path, tmp_path: Path,
                                                              capsys) -> None:
     run = tmp_path / "run"
@@ -240,6 +241,7 @@ def test_existing_runs_need_overwrite_or_resume(numeric_table: Path, trained_run
     assert "--resume" in one_line_error(capsys)
 
 
+@pytest.mark.slow
 def test_two_trains_into_one_directory_cannot_both_succeed(numeric_table: Path, tmp_path: Path,
                                                           capsys) -> None:
     run = tmp_path / "run"
