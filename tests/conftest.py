@@ -1,14 +1,22 @@
-"""Shared fixtures: small deterministic data sets."""
+"""Shared fixtures and helpers: small deterministic data sets, hostile files, model-file edits."""
 
 from __future__ import annotations
 
+import json
 import os
+import pickle
+import struct
+import zlib
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from hypothesis import settings
+from hypothesis import HealthCheck, settings
+from safetensors import safe_open
+from safetensors.torch import save_file
+
+from memae import MemAEDetector
 
 # CI runs the property tests on a fixed example sequence, so a result does not
 # depend on the draw; locally they explore fresh examples on every run.
@@ -34,6 +42,18 @@ def blobs() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+# The copy of memae under test, for subprocesses started by the tests.
+SRC = REPO_ROOT / "src"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Refuse a test that reads the real data without the ``real_data`` marker."""
+    unmarked = [item.nodeid for item in items
+                if "data_root" in getattr(item, "fixturenames", ())
+                and item.get_closest_marker("real_data") is None]
+    if unmarked:
+        raise pytest.UsageError("tests that read the real data need @pytest.mark.real_data: "
+                                + ", ".join(unmarked))
 
 
 @pytest.fixture(scope="session")
@@ -52,3 +72,85 @@ def shared_data(data_root: Path) -> Path:
 
 
 FAST = {"epochs": 15, "batch_size": 32, "random_state": 0, "device": "cpu"}
+
+
+# Property tests that each train or decode something: few examples, no deadline.
+QUICK = settings(max_examples=25, deadline=None,
+                 suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                        HealthCheck.too_slow])
+
+
+@pytest.fixture(scope="session")
+def small_detector() -> MemAEDetector:
+    """A detector fitted for two epochs on 80 rows of 4 normal features."""
+    X = np.random.default_rng(0).normal(size=(80, 4)).astype(np.float32)
+    return MemAEDetector(**{**FAST, "epochs": 2}).fit(X)
+
+
+class _Payload:
+    """Unpickling this writes ``marker``: proof that a loader ran code from a file."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (Path.write_text, (Path(self.marker), "pwned"))
+
+
+def plant_pickle(path: Path, marker: Path, npy: bool = False) -> Path:
+    """A pickle at ``path`` that writes ``marker`` if it is ever unpickled; with ``npy``,
+    behind a real NPY header, as an object array."""
+    if npy:
+        with path.open("wb") as handle:
+            np.save(handle, np.array([_Payload(marker)], dtype=object), allow_pickle=True)
+    else:
+        path.write_bytes(pickle.dumps({"weights": _Payload(marker)}))
+    return path
+
+
+def png_header(width: int, height: int) -> bytes:
+    """A PNG that claims ``width`` x ``height`` pixels but holds none."""
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (struct.pack(">I", len(body)) + kind + body
+                + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF))
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IEND", b"")
+
+
+def rewrite_model_file(source: bytes, path: Path, edit_meta=None, edit_tensors=None,
+                       key: str = "memae") -> Path:
+    """A copy of a model file with its JSON document and/or tensors edited."""
+    original = path.with_suffix(".orig")
+    original.write_bytes(source)
+    with safe_open(str(original), framework="pt") as f:
+        header = f.metadata()
+        tensors = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118
+    meta = json.loads(header[key])
+    if edit_meta is not None:
+        edit_meta(meta)
+    if edit_tensors is not None:
+        edit_tensors(tensors)
+    save_file(tensors, str(path), metadata={key: json.dumps(meta)})
+    return path
+
+
+def set_field(where: tuple[str | int, ...], value):
+    """An edit for :func:`rewrite_model_file`: set the JSON field at ``where`` to ``value``."""
+    def edit(meta: dict) -> None:
+        for key in where[:-1]:
+            meta = meta[key]
+        meta[where[-1]] = value
+    return edit
+
+
+@pytest.fixture(scope="session")
+def shifted_detector() -> tuple[MemAEDetector, np.ndarray]:
+    """A detector fitted on 8 features of very different offsets and scales, and test rows."""
+    rng = np.random.default_rng(0)
+    basis = rng.normal(size=(2, 8))
+    train = (rng.normal(size=(200, 2)) @ basis).astype(np.float32)
+    X_test = rng.normal(size=(60, 8)).astype(np.float32) * 2
+    # Shift and stretch the features so standardisation matters to the scores.
+    shift = np.linspace(-50, 50, train.shape[1], dtype=np.float32)
+    detector = MemAEDetector(**{**FAST, "epochs": 5}, memory_size=12).fit(train * 3 + shift)
+    return detector, X_test * 3 + shift

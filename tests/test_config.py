@@ -1,4 +1,4 @@
-"""Run configuration: precedence, unknown keys, file formats, and the run directory's bounds."""
+"""Run configuration: precedence, unknown keys, file formats and encodings, the sections."""
 
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ from memae.config import (
     parse_assignment,
     resolve_config,
 )
-from memae.run_dir import RunDir, claim_run
 from memae.video.config import VideoConfig
 
 
@@ -105,43 +104,6 @@ def test_saved_config_resolves_to_itself(tmp_path: Path) -> None:
     assert RunConfig().to_dict() == resolve_config().to_dict()
 
 
-@pytest.mark.parametrize("name", ["../outside", "/tmp/abs", "report/../../x", ""])
-def test_run_dir_refuses_names_that_leave_it(tmp_path: Path, name: str) -> None:
-    run = RunDir(tmp_path / "run")
-    with pytest.raises(ValueError, match="output.report"):
-        run.inside(name, "output.report")
-
-
-def test_run_dir_accepts_names_inside(tmp_path: Path) -> None:
-    run = RunDir(tmp_path / "run")
-    assert run.inside("report/sub", "output.report") == (tmp_path / "run/report/sub").resolve()
-    assert run.inside("a/../scores.csv", "output.scores") == (tmp_path / "run/scores.csv").resolve()
-
-
-def test_claim_run_refuses_to_overwrite_a_model(tmp_path: Path) -> None:
-    with claim_run(tmp_path / "run") as run:
-        run.model.write_bytes(b"x")
-    with pytest.raises(ValueError, match="--overwrite"), claim_run(tmp_path / "run"):
-        pass
-    with claim_run(tmp_path / "run", overwrite=True) as again:
-        assert again.root == run.root
-
-
-def test_claim_run_removes_a_new_run_that_fails(tmp_path: Path) -> None:
-    with pytest.raises(RuntimeError), claim_run(tmp_path / "a" / "run") as run:
-        run.config.write_text("detector: {}")
-        raise RuntimeError("training failed")
-    assert not (tmp_path / "a").exists()  # the parent it made goes too
-    kept = tmp_path / "kept"
-    kept.mkdir()
-    (kept / "notes.txt").write_text("mine")
-    with pytest.raises(RuntimeError), claim_run(kept) as run:
-        run.config.write_text("detector: {}")
-        run.checkpoints.mkdir()
-        raise RuntimeError("training failed")
-    assert [p.name for p in kept.iterdir()] == ["notes.txt"]
-
-
 def test_detector_config_mirrors_the_detector_parameters() -> None:
     params = MemAEDetector().get_params()
     ours = {f.name: f.default for f in dataclasses.fields(DetectorConfig)}
@@ -155,3 +117,23 @@ def test_video_detector_section_has_the_video_settings_and_defaults() -> None:
     assert section == {**VideoConfig().to_dict(), "device": "auto", "score_batch_size": 16}
     config = resolve_config({"kind": "video", "detector": {"epochs": 2}})
     assert isinstance(config.detector, VideoDetectorConfig) and config.detector.epochs == 2
+
+
+def test_config_floats_duplicates_and_encodings(tmp_path: Path) -> None:
+    assert parse_assignment("detector.learning_rate=1e-3") == {
+        "detector": {"learning_rate": 0.001}}
+    config = tmp_path / "run.yaml"
+    config.write_text("detector:\n  learning_rate: 5E-4\n  epochs: 3\n")
+    assert resolve_config(load_config_file(config)).detector.learning_rate == 5e-4
+    config.write_text("detector:\n  epochs: 1\n  epochs: 500\n")
+    with pytest.raises(ValueError, match="duplicate key 'epochs'"):
+        load_config_file(config)
+    as_json = tmp_path / "run.json"
+    as_json.write_text('{"detector": {"epochs": 1, "epochs": 500}}')
+    with pytest.raises(ValueError, match="duplicate key 'epochs'"):
+        load_config_file(as_json)
+    config.write_text("detector:\n  epochs: 2\n", encoding="utf-16")
+    with pytest.raises(ValueError, match=r"run\.yaml.*not UTF-8.*save it as UTF-8"):
+        load_config_file(config)
+    config.write_text("\ufeffdetector:\n  epochs: 2\n", encoding="utf-8")
+    assert load_config_file(config) == {"detector": {"epochs": 2}}

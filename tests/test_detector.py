@@ -1,15 +1,24 @@
-"""MemAEDetector: the PyOD contract, training controls, explanations."""
+"""MemAEDetector: the PyOD contract, training controls, explanations, the errors it raises
+itself, chunked scoring, overflow-safe standardisation and scikit-learn's estimator checks."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import torch
+from hypothesis import given
+from hypothesis import strategies as st
 from sklearn.base import clone
 from sklearn.metrics import roc_auc_score
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from memae import MemAEDetector
-from tests.conftest import FAST
+from memae import detector as detector_module
+from tests.conftest import FAST, QUICK
+
+
+def _X(n: int = 20, d: int = 5) -> np.ndarray:
+    return np.random.default_rng(1).normal(size=(n, d))
 
 
 def test_detects_off_manifold_anomalies(blobs) -> None:
@@ -50,14 +59,21 @@ def test_target_fpr_threshold_needs_no_contamination(blobs) -> None:
     assert flagged[y_test == 0].mean() < 0.2
 
 
-def test_early_stopping_keeps_best_epoch(blobs) -> None:
+def test_early_stopping_restores_the_weights_of_the_best_epoch(blobs) -> None:
     X, _, _ = blobs
+    # A learning rate this high turns the held-out MSE up within a few epochs (seed 0: best
+    # epoch 6, stopped after epoch 9), far inside the 200-epoch budget.
     detector = MemAEDetector(**{**FAST, "epochs": 200}, patience=3, learning_rate=0.05).fit(X)
     history = detector.history_
-    assert len(history.val_loss) == len(history.train_loss)
+    assert history.stopped_early
+    # Training ran exactly `patience` epochs past the best one, then stopped.
+    assert len(history.val_loss) == len(history.train_loss) == history.best_epoch + 3 < 200
     assert history.best_epoch == int(np.argmin(history.val_loss)) + 1
-    if history.stopped_early:
-        assert len(history.val_loss) == history.best_epoch + 3
+    best = history.val_loss[history.best_epoch - 1]
+    assert history.val_loss[-1] > best  # the last epoch's weights are worse than the best's
+    # The kept weights are the best epoch's: their MSE on the held-out rows is that epoch's.
+    assert len(detector.validation_scores_) == 30
+    assert np.mean(detector.validation_scores_) == pytest.approx(best, rel=1e-6)
 
 
 def test_same_seed_same_scores_and_no_global_rng_side_effect(blobs) -> None:
@@ -138,3 +154,111 @@ def test_standardisation_uses_training_statistics(blobs) -> None:
     # Same data in other units trains the same model up to float32 rounding.
     assert np.corrcoef(a.decision_scores_, b.decision_scores_)[0, 1] > 0.95
     assert b.decision_scores_.mean() == pytest.approx(a.decision_scores_.mean(), rel=0.1)
+
+
+def test_unknown_model_lists_known_ones() -> None:
+    with pytest.raises(ValueError, match="unknown model 'vae'.*mlp"):
+        MemAEDetector(**FAST, model="vae").fit(_X())
+
+
+def test_model_of_the_wrong_kind_is_refused() -> None:
+    with pytest.raises(ValueError, match="takes 2-D inputs"):
+        MemAEDetector(**FAST, model="conv2d").fit(_X())
+    with pytest.raises(ValueError, match="tabular"):
+        MemAEDetector(**FAST, model="mlp").fit(np.zeros((4, 1, 8, 8)))
+
+
+def test_memory_size_one_explains_the_default_shrink_threshold() -> None:
+    with pytest.raises(ValueError, match="memory_size=1 makes the default shrink_threshold"):
+        MemAEDetector(**FAST, memory_size=1).fit(_X())
+    assert MemAEDetector(**FAST, memory_size=1, shrink_threshold=0.0).fit(_X()).threshold_ > 0
+
+
+def test_unfitted_detector_says_to_fit() -> None:
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError, match="fit"):
+        MemAEDetector().decision_function(_X())
+
+
+def test_cuda_requested_without_cuda() -> None:
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("CUDA is available here")
+    with pytest.raises(ValueError, match="CUDA is not available"):
+        MemAEDetector(**{**FAST, "device": "cuda"}).fit(_X())
+
+
+def test_a_model_too_large_for_memory_is_refused_before_allocating() -> None:
+    with pytest.raises(ValueError, match=r"has [\d,]+ parameters, which need about .* GiB"):
+        MemAEDetector(**FAST, memory_size=10**11).fit(_X())
+
+
+@QUICK
+@given(value=st.sampled_from([1e10, 1e19, 1e30, -1e30, 3e38]), column=st.integers(0, 3))
+def test_huge_values_never_give_nan_scores(small_detector, value: float, column: int) -> None:
+    X = np.zeros((5, 4), np.float32)
+    X[2, column] = value
+    try:
+        scores = small_detector.decision_function(X)
+    except ValueError as error:
+        assert "rows [2]" in str(error) and "overflow" in str(error)
+        return
+    assert np.isfinite(scores).all() and scores.argmax() == 2
+
+
+def test_huge_training_values_standardise_without_overflow() -> None:
+    X = np.random.default_rng(0).normal(size=(60, 3)).astype(np.float32)
+    X[:, 1] = np.where(X[:, 1] > 0, 3e38, -3e38)  # x - mean alone would overflow float32
+    detector = MemAEDetector(**{**FAST, "epochs": 2}).fit(X)
+    assert np.isfinite(detector.decision_scores_).all()
+    assert np.isfinite(detector.scale_std_).all()
+
+
+@pytest.fixture(scope="module")
+def batched() -> MemAEDetector:
+    """Fitted on 200 rows of 6 features; scores in batches of 16 rows."""
+    X = np.random.default_rng(0).normal(size=(200, 6)).astype(np.float32)
+    return MemAEDetector(**{**FAST, "epochs": 3}, score_batch_size=16).fit(X)
+
+
+@pytest.fixture
+def rows() -> np.ndarray:
+    return np.random.default_rng(1).normal(size=(301, 6)).astype(np.float32)
+
+
+def test_chunked_decision_function_equals_one_pass(batched, rows, tmp_path, monkeypatch) -> None:
+    whole = batched.decision_function(rows)
+    monkeypatch.setattr(detector_module, "VALIDATION_CHUNK_ROWS", 40)  # 2 batches of 16
+    np.testing.assert_array_equal(batched.decision_function(rows), whole)
+    np.save(tmp_path / "X.npy", rows)
+    mapped = np.load(tmp_path / "X.npy", mmap_mode="r")
+    np.testing.assert_array_equal(batched.decision_function(mapped), whole)
+    bad = rows.copy()
+    bad[250, 2] = np.nan  # in the last chunk only
+    with pytest.raises(ValueError, match="NaN.*impute"):
+        batched.decision_function(bad)
+    with pytest.raises(ValueError, match="X has 5 features.*expecting 6"):
+        batched.decision_function(rows[:, :5])
+
+
+# sklearn's outlier checks assume its own convention (predict in {-1, +1},
+# decision_function negative for outliers). MemAEDetector follows PyOD's, which
+# anomaly-detection users know: predict in {0, 1}, higher score = more anomalous.
+PYOD_CONVENTION = ("PyOD convention: predict returns 0/1 and decision_function grows "
+                   "with anomaly, sklearn expects -1/+1 and the opposite sign")
+
+
+EXPECTED_FAILED = {
+    "check_outliers_train": PYOD_CONVENTION,
+    "check_outliers_fit_predict": PYOD_CONVENTION,
+}
+
+
+@parametrize_with_checks(
+    [MemAEDetector(epochs=2, batch_size=16, random_state=0, device="cpu")],
+    expected_failed_checks=lambda estimator: EXPECTED_FAILED,
+)
+def test_sklearn_compatible(estimator, check) -> None:
+    check(estimator)

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from memae import MemAEDetector, MemAEEnsemble
-from memae.benchmarks.ablation import make_detector
-from memae.presets import Preset
-from tests.conftest import FAST
+from memae.model_file import ModelFileError
+from tests.conftest import FAST, rewrite_model_file, set_field
+from tests.test_detector import EXPECTED_FAILED
 
 MEMBER = MemAEDetector(**{**FAST, "epochs": 4}, validation_fraction=0.0, patience=None)
 
@@ -156,19 +158,6 @@ def test_unfitted_ensemble_refuses_to_save_or_score(tmp_path: Path) -> None:
         MemAEEnsemble(MEMBER).decision_function(np.zeros((2, 3)))
 
 
-def test_benchmark_config_builds_an_ensemble_with_member_step_budgets() -> None:
-    config = Preset(name="bagged", kind="tabular", description="4 members of 256 rows",
-                    detector={"model": "mlp", "epochs": 100, "batch_size": 64},
-                    benchmark={"max_steps": 100, "n_estimators": 4, "max_samples": 256})
-    built = make_detector(config, "MemAE-nonSpar", 3, n_train=10_000)
-    assert isinstance(built, MemAEEnsemble)
-    assert (built.n_estimators, built.max_samples, built.random_state) == (4, 256, 3)
-    # 256 rows are 4 batches of 64, so 100 steps are 25 epochs per member.
-    assert built.estimator.epochs == 25 and built.estimator.shrink_threshold == 0.0
-    assert isinstance(make_detector(config.with_(n_estimators=1), "MemAE", 3, 10_000),
-                      MemAEDetector)
-
-
 def test_large_inputs_are_scored_in_chunks_with_the_same_result(fitted, monkeypatch) -> None:
     import memae.ensemble
 
@@ -211,3 +200,33 @@ def test_load_model_picks_the_class_and_edited_files_are_refused(fitted, tmp_pat
     save_file(tensors, edited, metadata={METADATA_KEY: json.dumps(read_metadata(path))})
     with pytest.raises(ValueError, match="corrupt or edited.*save the model again"):
         MemAEEnsemble.load(edited)
+
+
+@pytest.mark.parametrize("where, value, field", [
+    (("threshold",), float("nan"), "threshold"),
+    (("members",), [], "members"),
+    (("params", "n_estimators"), 3, "members"),
+])
+def test_edited_ensemble_fields_are_refused_naming_the_field(tmp_path, where, value,
+                                                             field) -> None:
+    X = np.random.default_rng(0).normal(size=(40, 3)).astype(np.float32)
+    path = tmp_path / "e.safetensors"
+    MemAEEnsemble(MemAEDetector(**{**FAST, "epochs": 1}), n_estimators=2, max_samples=20,
+                  random_state=0).fit(X).save(path)
+    edited = rewrite_model_file(path.read_bytes(), tmp_path / "edited.safetensors",
+                                set_field(where, value))
+    with pytest.raises(ModelFileError, match=re.escape(field)):
+        MemAEEnsemble.load(edited)
+    member = rewrite_model_file(path.read_bytes(), tmp_path / "member.safetensors",
+                      set_field(("members", 1, "params", "score_batch_size"), 0))
+    with pytest.raises(ModelFileError, match=r"members\[1\]\.params\.score_batch_size"):
+        MemAEEnsemble.load(member)
+
+
+@parametrize_with_checks(
+    [MemAEEnsemble(MemAEDetector(epochs=2, batch_size=16, device="cpu"), n_estimators=2,
+                   max_samples=0.8, random_state=0)],
+    expected_failed_checks=lambda estimator: EXPECTED_FAILED,
+)
+def test_sklearn_compatible(estimator, check) -> None:
+    check(estimator)

@@ -6,20 +6,23 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from hypothesis import given
+from hypothesis import strategies as st
 from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
 import memae
 from memae import MemAEDetector, MemAEEnsemble, VideoDetector
 from memae.loading import read_metadata
-from memae.model_file import FORMAT_VERSION, METADATA_KEY, read_model_file
+from memae.model_file import FORMAT_VERSION, METADATA_KEY, ModelFileError, read_model_file
 from memae.video.decode import open_clip
-from tests.conftest import FAST
+from tests.conftest import FAST, QUICK, plant_pickle, rewrite_model_file, set_field
 
 LEGACY = Path(__file__).parent / "legacy_files"
 
@@ -158,16 +161,6 @@ def _tensors(path: Path) -> dict[str, torch.Tensor]:
     return load_file(path)
 
 
-def test_every_file_records_its_kind_and_memae_load_returns_that_class(fitted, tmp_path
-                                                                      ) -> None:
-    detector, path = fitted
-    assert read_metadata(path)["kind"] == "detector"
-    loaded = memae.load(path)
-    assert type(loaded) is MemAEDetector
-    X = np.random.default_rng(1).normal(size=(10, 6))
-    np.testing.assert_array_equal(loaded.decision_function(X), detector.decision_function(X))
-
-
 @pytest.mark.parametrize("name, kind, cls", [
     ("detector-0.1.0.safetensors", "detector", MemAEDetector),
     ("ensemble-0.1.0.safetensors", "ensemble", MemAEEnsemble),
@@ -219,3 +212,76 @@ def test_an_unknown_kind_is_refused_naming_the_field(fitted, tmp_path) -> None:
     save_file(_tensors(path), bad, metadata={METADATA_KEY: json.dumps(meta)})
     with pytest.raises(ValueError, match="kind is 'graph'"):
         memae.load(bad)
+
+
+@pytest.fixture(scope="module")
+def model_bytes(small_detector, tmp_path_factory) -> bytes:
+    path = tmp_path_factory.mktemp("model") / "m.safetensors"
+    small_detector.save(path)
+    return path.read_bytes()
+
+
+@QUICK
+@given(data=st.data())
+def test_corrupt_model_files_load_or_fail_clearly(model_bytes, tmp_path, data) -> None:
+    damage = data.draw(st.sampled_from(["truncate", "flip", "garbage"]))
+    raw = bytearray(model_bytes)
+    if damage == "truncate":
+        raw = raw[:data.draw(st.integers(0, len(raw) - 1))]
+    elif damage == "flip":
+        for position in data.draw(st.lists(st.integers(0, len(raw) - 1), min_size=1,
+                                           max_size=4)):
+            raw[position] ^= 0xFF
+    else:
+        raw = bytearray(data.draw(st.binary(max_size=300)))
+    path = tmp_path / "m.safetensors"
+    path.write_bytes(bytes(raw))
+    try:
+        detector = MemAEDetector.load(path)
+        scores = detector.decision_function(np.zeros((3, 4), np.float32))
+    except ValueError as error:
+        assert str(path) in str(error) or "X:" in str(error)
+        return
+    assert np.isfinite(scores).all()
+
+
+# (field path, edited value): each must be refused on load with the field named.
+FIELD_EDITS = [(("threshold",), float("nan")), (("threshold",), "high"),
+               (("params", "score_batch_size"), 0), (("params", "score_batch_size"), -1),
+               (("params", "contamination"), 2.0), (("params", "colour"), 1),
+               (("input_shape",), [5]), (("input_shape",), [2, 2]), (("input_shape",), 4),
+               (("n_features_in",), 7), (("training",), None), (("training", "n_train"), "x"),
+               (("training", "train_loss"), [float("inf")]), (("model", "name"), "vae"),
+               (("model",), 3), (("model", "config"), None)]
+
+
+@QUICK
+@given(edit=st.sampled_from(FIELD_EDITS))
+def test_edited_model_fields_are_refused_naming_the_field(model_bytes, tmp_path,
+                                                           edit) -> None:
+    where, value = edit
+    path = rewrite_model_file(model_bytes, tmp_path / "m.safetensors", set_field(where, value))
+    with pytest.raises(ModelFileError, match=re.escape(str(path))) as caught:
+        MemAEDetector.load(path)
+    assert ".".join(where) in str(caught.value) or "params" in str(caught.value)
+
+
+@pytest.mark.parametrize("name, damage", [
+    ("model.encoder.0.weight", lambda t: t.fill_(float("nan"))),
+    ("scale.std", lambda t: t.zero_()),
+    ("scale.mean", lambda t: t.fill_(float("inf"))),
+    ("train.decision_scores", lambda t: t.fill_(float("nan"))),
+])
+def test_edited_model_tensors_are_refused_naming_the_tensor(model_bytes, tmp_path, name,
+                                                            damage) -> None:
+    path = rewrite_model_file(model_bytes, tmp_path / "m.safetensors",
+                    edit_tensors=lambda tensors: damage(tensors[name]))
+    with pytest.raises(ModelFileError, match=re.escape(name)):
+        MemAEDetector.load(path)
+
+
+def test_planted_pickles_stay_inert(tmp_path: Path) -> None:
+    marker = tmp_path / "executed"
+    with pytest.raises((ValueError, TypeError)):
+        MemAEDetector.load(plant_pickle(tmp_path / "planted", marker))
+    assert not marker.exists()

@@ -8,16 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-import yaml
-from PIL import Image
 
 from memae import MemAEDetector, VideoDetector
-from memae.cli import main
 from memae.config import DetectorConfig
 from memae.detector import AUTO_MODELS
 from memae.presets import PRESET_DIR, BenchmarkSettings, Preset, list_presets, load_preset
 from memae.video.config import VideoConfig
-from tests.cli.conftest import write_table
 
 # A sample of each kind that every packaged preset of that kind can take.
 SAMPLES = {"tabular": (8, 6), "images": (4, 3, 32, 32)}
@@ -136,112 +132,3 @@ def test_video_presets_take_the_video_configuration_and_no_detector(tmp_path: Pa
         ((24, 32), 2, 1)
     with pytest.raises(ValueError, match="kind 'video'.*tabular or images.*--kind video"):
         MemAEDetector.from_preset(path)
-
-
-def test_presets_command_lists_and_prints(tmp_path: Path, capsys) -> None:
-    assert main(["presets"]) == 0
-    lines = capsys.readouterr().out.splitlines()
-    assert [line.split()[0] for line in lines] == list_presets()
-    odds = next(line for line in lines if line.startswith("odds "))
-    assert odds.split()[1] == "tabular" and load_preset("odds").description in odds
-    assert main(["presets", "kdd99"]) == 0
-    printed = capsys.readouterr().out
-    assert printed == (PRESET_DIR / "kdd99.yaml").read_text()
-    assert yaml.safe_load(printed)["detector"]["memory_size"] == 2000
-    assert main(["presets", str(write(tmp_path, GOOD))]) == 0
-    assert capsys.readouterr().out == GOOD
-    assert main(["presets", "nope"]) == 2
-    assert "unknown preset 'nope'" in capsys.readouterr().err
-
-
-@pytest.fixture(scope="module")
-def table(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_table(tmp_path_factory.mktemp("presets") / "train.csv", 200, 0.0, seed=0)
-
-
-COMMON = ["--ignore-cols", "id", "--categorical-cols", "proto", "--label-col", "label",
-          "--normal-labels", "normal"]
-
-
-def saved(run: Path) -> dict:
-    return yaml.safe_load((run / "config.yaml").read_text())
-
-
-def test_train_layers_preset_config_flags_and_set(table: Path, tmp_path: Path) -> None:
-    preset = write(tmp_path, "kind: tabular\ndescription: small\ndetector:\n"
-                   "  model_params: {hidden: [8], latent_dim: 2}\n  memory_size: 12\n"
-                   "  epochs: 7\n  batch_size: 16\n  learning_rate: 0.02\n")
-    config = write(tmp_path, "detector:\n  batch_size: 32\n  learning_rate: 0.01\n",
-                   "run.yaml")
-    run = tmp_path / "run"
-    assert main(["-q", "train", "--preset", str(preset), "--config", str(config),
-                 "--data", str(table), "--out", str(run), *COMMON, "--epochs", "2",
-                 "--set", "detector.learning_rate=0.005"]) == 0
-    detector = saved(run)["detector"]
-    assert saved(run)["preset"] == str(preset)
-    assert detector["model_params"] == {"hidden": [8], "latent_dim": 2}  # the preset's
-    assert detector["memory_size"] == 12                  # the preset beat the default
-    assert detector["batch_size"] == 32                   # the file beat the preset
-    assert detector["epochs"] == 2                        # the flag beat the preset
-    assert detector["learning_rate"] == 0.005             # --set beat them all
-    assert detector["patience"] == 10                     # a default neither set
-    # config.yaml alone retrains the same detector: the preset's values are in it.
-    again = tmp_path / "again"
-    assert main(["-q", "train", "--config", str(run / "config.yaml"), "--out",
-                 str(again)]) == 0
-    assert saved(again)["detector"] == detector
-
-
-def test_train_takes_a_packaged_preset_from_the_config_file(table: Path, tmp_path: Path) -> None:
-    config = write(tmp_path, "preset: tabular\ndetector: {epochs: 1}\n", "run.yaml")
-    run = tmp_path / "run"
-    assert main(["-q", "train", "--config", str(config), "--data", str(table), "--out",
-                 str(run), *COMMON]) == 0
-    assert saved(run)["preset"] == "tabular"
-    assert saved(run)["detector"]["model"] == "mlp" and saved(run)["detector"]["epochs"] == 1
-
-
-def test_train_says_it_leaves_a_benchmark_section_out(table: Path, tmp_path: Path,
-                                                      caplog) -> None:
-    run = tmp_path / "run"
-    assert main(["train", "--preset", "odds", "--data", str(table), "--out", str(run),
-                 *COMMON, "--epochs", "1", "--set", "detector.memory_size=20"]) == 0
-    assert "benchmark section (max_steps, n_estimators, max_samples) applies to `memae " \
-           "benchmark` only" in caplog.text
-    assert saved(run)["detector"]["model_params"]["latent_dim"] == 32
-
-
-def test_train_refuses_a_preset_for_another_kind(table: Path, tmp_path: Path, capsys) -> None:
-    run = tmp_path / "run"
-    assert main(["train", "--preset", "mnist", "--data", str(table), "--out", str(run)]) == 2
-    err = capsys.readouterr().err
-    assert "preset 'mnist' is for images data" in err and "is tabular data" in err
-    assert "--preset tabular" in err
-    video = write(tmp_path, VIDEO)
-    assert main(["train", "--preset", str(video), "--data", str(table), "--out",
-                 str(run)]) == 2
-    # A video preset makes a video run, which reads clips: a table is not one.
-    assert "expected a video file" in capsys.readouterr().err
-    assert main(["train", "--preset", str(video), "--kind", "tabular", "--data", str(table),
-                 "--out", str(run)]) == 2
-    assert "is for video data, but this run has kind 'tabular'" in capsys.readouterr().err
-    assert not run.exists()
-    folder = tmp_path / "digits" / "normal"
-    folder.mkdir(parents=True)
-    for i in range(2):
-        Image.fromarray(np.full((12, 12), 40 * i, dtype=np.uint8)).save(folder / f"{i}.png")
-    assert main(["train", "--preset", "kdd99", "--data", str(folder.parent), "--out",
-                 str(run)]) == 2
-    assert "preset 'kdd99' is for tabular data" in capsys.readouterr().err
-
-
-def test_train_takes_the_images_preset_for_an_image_folder(tmp_path: Path) -> None:
-    folder = tmp_path / "stripes" / "normal"
-    folder.mkdir(parents=True)
-    rng = np.random.default_rng(0)
-    for i in range(16):
-        Image.fromarray(rng.integers(0, 255, (12, 12), dtype=np.uint8)).save(folder / f"{i}.png")
-    run = tmp_path / "run"
-    assert main(["-q", "train", "--preset", "images", "--data", str(folder.parent), "--out",
-                 str(run), "--epochs", "1"]) == 0
-    assert saved(run)["preset"] == "images" and saved(run)["detector"]["model"] == "conv2d"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from sklearn.ensemble import IsolationForest
 from sklearn.metrics import roc_auc_score
 
@@ -41,3 +42,9 @@ def test_score_samples_ranks_like_sklearn_outlier_detectors(blobs) -> None:
     forest = IsolationForest(random_state=0).fit(X)
     aucs = [roc_auc_score(y_test, -d.score_samples(X_test)) for d in [*detectors, forest]]
     assert min(aucs) > 0.9, aucs
+
+
+def test_bad_proba_method(small_detector: MemAEDetector) -> None:
+    with pytest.raises(ValueError, match="method must be one of"):
+        small_detector.predict_proba(np.random.default_rng(1).normal(size=(20, 4)),
+                                     method="softmax")

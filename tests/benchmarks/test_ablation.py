@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from sklearn.pipeline import Pipeline
 
+from memae import MemAEDetector
 from memae.ablation import VARIANTS
 from memae.benchmarks.ablation import (
     benchmark_preset,
@@ -174,3 +175,16 @@ def test_benchmarks_build_the_fixed_detectors(name: str, quick: bool, n_train: i
     settings = preset.settings
     assert settings.image_normalization == IMAGE_SETTINGS.get(name, "none")
     assert settings.augmentation == "none"
+
+
+def test_benchmark_config_builds_an_ensemble_with_member_step_budgets() -> None:
+    config = Preset(name="bagged", kind="tabular", description="4 members of 256 rows",
+                    detector={"model": "mlp", "epochs": 100, "batch_size": 64},
+                    benchmark={"max_steps": 100, "n_estimators": 4, "max_samples": 256})
+    built = make_detector(config, "MemAE-nonSpar", 3, n_train=10_000)
+    assert isinstance(built, MemAEEnsemble)
+    assert (built.n_estimators, built.max_samples, built.random_state) == (4, 256, 3)
+    # 256 rows are 4 batches of 64, so 100 steps are 25 epochs per member.
+    assert built.estimator.epochs == 25 and built.estimator.shrink_threshold == 0.0
+    assert isinstance(make_detector(config.with_(n_estimators=1), "MemAE", 3, 10_000),
+                      MemAEDetector)

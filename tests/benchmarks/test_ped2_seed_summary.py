@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "ped2_seed_summary.py"
 
 
@@ -26,6 +28,7 @@ def _run(*files: Path) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, check=False)
 
 
+@pytest.mark.slow
 def test_prints_each_seed_and_population_mean_std(tmp_path: Path) -> None:
     a = _result(tmp_path / "seed0.json", 0.90, 0.80, 0.85)
     b = _result(tmp_path / "seed1.json", 0.92, 0.84, None)
@@ -38,6 +41,7 @@ def test_prints_each_seed_and_population_mean_std(tmp_path: Path) -> None:
     assert "| sliding | frame_auc_unsmoothed | 0.8500 | n/a | 0.8500 ± 0.0000 (n=1) |" in lines
 
 
+@pytest.mark.slow
 def test_refuses_a_file_that_is_not_a_ped2_result(tmp_path: Path) -> None:
     other = tmp_path / "kdd99.json"
     other.write_text(json.dumps({"name": "kdd99", "rows": []}), encoding="utf-8")

@@ -157,6 +157,7 @@ def test_malicious_pickle_is_refused_without_running(tmp_path: Path) -> None:
     assert target.exists()
 
 
+@pytest.mark.real_data
 def test_real_archive_two_test_classes(shared_data: Path) -> None:
     images, labels, names = load_cifar10(
         shared_data / "cifar10", split="test", classes=["cat", "ship"]

@@ -43,6 +43,7 @@ def test_find_dataset(tmp_path: Path) -> None:
         find_dataset("kdd", tmp_path)
 
 
+@pytest.mark.real_data
 def test_real_data_dir_has_every_dataset(shared_data: Path) -> None:
     for name, folder in DATASET_DIRS.items():
         assert find_dataset(name, shared_data) == shared_data / folder

@@ -107,6 +107,7 @@ def test_load_mnist_rejects_bad_split_and_missing_files(tmp_path: Path) -> None:
         load_mnist(tmp_path, split="train")
 
 
+@pytest.mark.real_data
 def test_load_mnist_real_test_split(shared_data: Path) -> None:
     images, labels = load_mnist(shared_data / "mnist", split="test")
     assert images.shape == (10_000, 28, 28)
@@ -118,6 +119,7 @@ def test_load_mnist_real_test_split(shared_data: Path) -> None:
     assert int(images.max()) == 255
 
 
+@pytest.mark.real_data
 def test_load_mnist_real_train_falls_back_to_npz(
     shared_data: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from memae.data import images
 from memae.data.images import list_images, load_image_folder, read_image
 
 
@@ -85,3 +86,24 @@ def test_bad_layouts_and_files(tmp_path: Path) -> None:
     (tmp_path / "fake" / "x.png").write_bytes(b"not a png at all")
     with pytest.raises(ValueError, match="cannot read image"):
         load_image_folder(tmp_path / "fake")
+
+
+@pytest.mark.parametrize("color", ["gray", "rgb"])
+def test_16_bit_images_are_scaled_by_their_bit_depth(tmp_path, color: str) -> None:
+    pixels = np.random.default_rng(0).integers(0, 65536, size=(6, 7), dtype=np.uint16)
+    path = tmp_path / "wide.png"
+    Image.fromarray(pixels).save(path)
+    image = read_image(path, color=color)
+    assert image.shape == ((1 if color == "gray" else 3), 6, 7)
+    np.testing.assert_allclose(image[0], pixels / 65535.0, atol=1e-6)
+    resized = read_image(path, size=(3, 3))
+    assert 0.0 <= resized.min() and resized.max() <= 1.0 and (resized < 1.0).mean() > 0.5
+
+
+def test_image_folders_that_would_not_fit_in_memory_are_refused(tmp_path, monkeypatch) -> None:
+    for i in range(4):
+        Image.fromarray(np.full((16, 16), 60 * i, np.uint8)).save(tmp_path / f"{i}.png")
+    monkeypatch.setattr(images, "physical_memory", lambda: 2048)  # a 2 KiB machine
+    with pytest.raises(ValueError, match=r"4 images .* need .* GiB as float32, more than"):
+        images.load_image_folder(tmp_path)
+    assert images.load_image_folder(tmp_path, size=(8, 8)).images.shape == (4, 1, 8, 8)

@@ -67,6 +67,8 @@ def test_npz_validation(tmp_path: Path) -> None:
         load_kddcup99(tmp_path / "missing.npz")
 
 
+@pytest.mark.slow
+@pytest.mark.real_data
 def test_real_csv_and_npz_agree(shared_data: Path) -> None:
     X, y, names = load_kddcup99(shared_data / "kddcup99" / "kddcup.data_10_percent.gz")
     Z, y_npz, names_npz = load_kddcup99(shared_data / "kddcup99" / "kdd_cup.npz")

@@ -32,10 +32,12 @@ ODDS_TABLE = {
 }
 
 
+@pytest.mark.real_data
 def test_list_odds_real(shared_data: Path) -> None:
     assert list_odds(shared_data / "odds") == sorted(ODDS_TABLE)
 
 
+@pytest.mark.real_data
 @pytest.mark.parametrize("name", sorted(ODDS_TABLE))
 def test_load_odds_matches_published_sizes(shared_data: Path, name: str) -> None:
     X, y = load_odds(shared_data / "odds" / f"{name}.mat")

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from sklearn.exceptions import NotFittedError
 
 from memae.data import CategoricalEncoder, Table, load_table
+from tests.conftest import plant_pickle
 
 CSV = """id,age,colour,zip,income,label
 1,30,red,02134,1.5,0
@@ -181,3 +182,13 @@ def test_truncated_numpy_files_are_clear_errors(tmp_path: Path, content: bytes,
     path.write_bytes(content)
     with pytest.raises(ValueError, match=r"path=.*broken.*(truncated or corrupt)"):
         load_table(path)
+
+
+@pytest.mark.parametrize("target", ["npy", "table"])
+def test_planted_pickles_stay_inert(tmp_path: Path, target: str) -> None:
+    marker = tmp_path / "executed"
+    # "npy": a real NPY header in front of an object array pickle; "table": a bare pickle.
+    path = plant_pickle(tmp_path / "planted", marker, npy=target == "npy")
+    with pytest.raises((ValueError, TypeError)):
+        load_table(path)
+    assert not marker.exists()
