@@ -232,7 +232,7 @@ def _input(batch: Any) -> torch.Tensor:
 
 def _batches(data: TrainingData, sampler: _SlicedBatches, loader: DataLoader | None
              ) -> Iterator[tuple[torch.Tensor, int]]:
-    """``(this rank's inputs, global batch size)`` for every batch of one epoch."""
+    """Every batch of one epoch, as ``(this rank's inputs, global batch size)``."""
     if loader is None:
         for local in sampler:
             yield torch.from_numpy(data[np.asarray(local, dtype=np.int64)]), \

@@ -35,6 +35,7 @@ logger = logging.getLogger(__name__)
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Register ``memae score-video INPUT`` and its options on ``subparsers``."""
     parser = subparsers.add_parser(
         "score-video", help="per-frame anomaly scores of a video file or frame folder",
         description="Scores every frame with a video model (a run directory of `memae train "
@@ -57,6 +58,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
+    """Write the per-frame scores of a video (and, with ``--overlay``, an annotated copy)."""
     if args.threads < 1:
         raise ValueError(f"--threads must be >= 1, got {args.threads}.")
     if args.batch_size < 1:

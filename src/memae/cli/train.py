@@ -70,6 +70,7 @@ def int_or_float(text: str) -> int | float:
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Register ``memae train`` and its options on ``subparsers``."""
     parser = subparsers.add_parser(
         "train", help="train a detector into a run directory",
         description="Train MemAE on a table (CSV, Parquet, NPY, NPZ) or an image folder. "
@@ -217,6 +218,7 @@ def build_ensemble(config: RunConfig, verbose: bool) -> MemAEEnsemble:
 
 
 def handle(args: argparse.Namespace) -> int:
+    """Train (or ``--resume``) a detector, ensemble or video model into its run directory."""
     resume = args.resume is not None
     config = resume_config(args) if resume else build_config(args)
     set_threads(config.threads)

@@ -69,6 +69,7 @@ class RestrictedUnpickler(pickle.Unpickler):
     """
 
     def find_class(self, module: str, name: str) -> Any:
+        """The allowed NumPy global ``module.name``; any other global raises ``UnpicklingError``."""
         if (module, name) not in _ALLOWED_GLOBALS:
             raise pickle.UnpicklingError(
                 f"global {module}.{name} is refused: CIFAR-10 batches only need NumPy arrays"

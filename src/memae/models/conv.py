@@ -55,6 +55,7 @@ class DeconvStage(nn.Module):
         self.post = post
 
     def forward(self, z: Tensor, size: tuple[int, ...]) -> Tensor:
+        """The stage's output for ``z``, of spatial size ``size``."""
         return self.post(self.conv(z, output_size=list(size)))
 
 
@@ -69,6 +70,7 @@ class ConvDecoder(nn.Module):
         self.strides = tuple(strides)
 
     def forward(self, z: Tensor, spatial: tuple[int, ...]) -> Tensor:
+        """The reconstruction of code ``z`` at the encoder's input size ``spatial``."""
         sizes = [tuple(int(n) for n in spatial)]
         for kernel, stride in zip(self.kernels[:-1], self.strides[:-1], strict=True):
             sizes.append(_stage_output(sizes[-1], kernel, stride))

@@ -101,8 +101,10 @@ def _subset(inputs: Inputs, limit: int) -> tuple[Inputs, str]:
 
 
 def _first_detector(model: MemAEDetector | MemAEEnsemble) -> MemAEDetector:
-    """The detector whose curves, reconstructions and memory a report shows: an ensemble
-    has none of its own, so its first member stands in (and the report says so)."""
+    """The detector whose curves, reconstructions and memory a report shows.
+
+    An ensemble has none of its own, so its first member stands in (and the report says so).
+    """
     return model.estimators_[0] if isinstance(model, MemAEEnsemble) else model
 
 

@@ -30,7 +30,7 @@ NORMAL_COLOR, ANOMALY_COLOR, THRESHOLD_COLOR = "#3b75af", "#d1495b", "#333333"
 
 
 def require_matplotlib() -> type[Figure]:
-    """matplotlib's ``Figure`` class; an ``ImportError`` naming the extra when it is missing."""
+    """The ``matplotlib.figure.Figure`` class; an ``ImportError`` naming the extra if absent."""
     try:
         from matplotlib import figure
     except ModuleNotFoundError as error:

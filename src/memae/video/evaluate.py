@@ -56,8 +56,10 @@ def frame_auc(scores: Sequence[np.ndarray], labels: Sequence[np.ndarray],
 
 
 def resize_masks(masks: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Boolean masks ``(T, H, W)`` resized to ``size``: a pixel is abnormal when most of the
-    area it covers is (box resampling, threshold 0.5)."""
+    """Boolean masks ``(T, H, W)`` resized to ``size``.
+
+    A pixel is abnormal when most of the area it covers is (box resampling, threshold 0.5).
+    """
     height, width = size
     out = np.empty((len(masks), height, width), dtype=bool)
     for t, mask in enumerate(masks):

@@ -94,6 +94,7 @@ class VideoClip:
 
     @property
     def is_video_file(self) -> bool:
+        """Whether the clip is read from a video file rather than a folder of frame images."""
         return isinstance(self.source, Path)
 
     def read(self, indices: Sequence[int]) -> list[Image.Image]:

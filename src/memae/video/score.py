@@ -59,8 +59,10 @@ def smooth_map(error: torch.Tensor, window: int) -> torch.Tensor:
 
 @torch.no_grad()
 def window_errors(model: MemAutoEncoder, windows: torch.Tensor) -> torch.Tensor:
-    """Squared reconstruction error ``(B, T, H, W)`` of windows ``(B, C, T, H, W)``, summed
-    over channels."""
+    """Squared reconstruction error ``(B, T, H, W)`` of windows ``(B, C, T, H, W)``.
+
+    The error is summed over channels.
+    """
     reconstruction = model(windows).reconstruction
     return ((reconstruction - windows) ** 2).sum(dim=1)
 
