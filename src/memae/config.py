@@ -296,7 +296,7 @@ def _build(cls: type, values: Mapping[str, Any], prefix: str,
         )
     kwargs = {}
     for name, value in values.items():
-        nested = (sections or {}).get(name, fields[name].default_factory)  # type: ignore[misc]
+        nested = (sections or {}).get(name, fields[name].default_factory)
         if dataclasses.is_dataclass(nested):
             value = _build(nested, value, f"{prefix}{name}.")
         kwargs[name] = value

@@ -80,7 +80,7 @@ def run_demo(seed: int = 0, digits: tuple[int, ...] = tuple(range(10)),
     X, y = digits_images()
     X_train, X_test, y_train, y_test = train_test_split(
         X, y, test_size=0.5, stratify=y, random_state=seed)
-    variants = {"AE": {"memory": False}, "MemAE": {"memory": True}}
+    variants: dict[str, dict[str, Any]] = {"AE": {"memory": False}, "MemAE": {"memory": True}}
     result = DemoResult(auc={name: [] for name in variants})
     started = time.perf_counter()
     with tqdm(total=len(digits) * len(variants), desc="demo", unit="fit",

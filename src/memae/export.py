@@ -56,6 +56,9 @@ class ScoringGraph(nn.Module):
         Also return the reconstruction, mapped back to the input's units.
     """
 
+    mean: Tensor  # buffers registered in __init__
+    std: Tensor
+
     def __init__(self, model: nn.Module, mean: np.ndarray | None, std: np.ndarray | None,
                  with_reconstruction: bool = False) -> None:
         super().__init__()
@@ -81,6 +84,9 @@ class EnsembleScoringGraph(nn.Module):
     What :meth:`memae.MemAEEnsemble.decision_function` computes, one
     :class:`ScoringGraph` per member.
     """
+
+    member_mean: Tensor  # buffers registered in __init__
+    member_std: Tensor
 
     def __init__(self, members: list[ScoringGraph], mean: np.ndarray, std: np.ndarray) -> None:
         super().__init__()

@@ -151,7 +151,7 @@ class FusedMemoryRead(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, queries: Tensor, keys: Tensor, values: Tensor,  # type: ignore[override]
+    def forward(ctx, queries: Tensor, keys: Tensor, values: Tensor,
                 threshold: float) -> tuple[Tensor, Tensor, Tensor]:
         """The read-out, the shrunk weights and the per-row entropy of the memory read."""
         rows, items = queries.shape[0], keys.shape[0]
@@ -168,7 +168,7 @@ class FusedMemoryRead(torch.autograd.Function):
         return output, weights, entropy
 
     @staticmethod
-    def backward(ctx, grad_output: Tensor | None, grad_weights: Tensor | None,  # type: ignore[override]
+    def backward(ctx, grad_output: Tensor | None, grad_weights: Tensor | None,
                  grad_entropy: Tensor | None) -> tuple[Tensor | None, ...]:
         """Gradients of the queries, keys and values (``None`` for the threshold)."""
         queries, keys, values, weights, entropy = ctx.saved_tensors

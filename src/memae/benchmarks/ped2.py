@@ -167,7 +167,8 @@ def write_frame_scores(path: Path, clips: Sequence[VideoClip],
         writer.writerow(["mode", "clip", "frame", "label", "score"])
         for result in results:
             for clip, scores in zip(clips, result.raw_scores, strict=True):
-                for index, (label, score) in enumerate(zip(clip.labels, scores, strict=True)):
+                for index, (label, score) in enumerate(zip(np.asarray(clip.labels), scores,
+                                                             strict=True)):
                     writer.writerow([result.mode, clip.name, index, int(label), repr(float(score))])
 
 

@@ -23,6 +23,7 @@ def handle(args: argparse.Namespace) -> int:
     """Print one preset's YAML, or each packaged preset's name, kind and description."""
     if args.name is not None:
         preset = load_preset(args.name)
+        assert preset.path is not None  # load_preset records the file it read
         print(preset.path.read_text(encoding="utf-8-sig"), end="")
         return 0
     presets = [load_preset(name) for name in list_presets()]

@@ -17,6 +17,7 @@ import logging
 from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import torch
@@ -111,8 +112,8 @@ def handle(args: argparse.Namespace) -> int:
         for result in tqdm(scores, total=clip.n_frames, unit="frame", leave=False,
                            disable=logger.getEffectiveLevel() > logging.INFO):
             rows.writerow([result.index, f"{result.score:.6g}"])
-            if writer is not None:
-                writer.write(originals.popleft(), result.map, scale)
+            if writer is not None:  # scored with keep_maps=True: every result has its map
+                writer.write(originals.popleft(), cast(np.ndarray, result.map), scale)
     print(f"scored {clip.n_frames} frames of {clip.name!r}; wrote {args.out}"
           + (f" and {args.overlay}" if args.overlay is not None else ""))
     return 0

@@ -22,10 +22,11 @@ from typing import Any
 
 import numpy as np
 
+# NumPy 2 renamed numpy.core to numpy._core; mypy checks both imports against one name.
 try:
     from numpy._core.multiarray import _reconstruct
 except ImportError:  # NumPy < 2
-    from numpy.core.multiarray import _reconstruct
+    from numpy.core.multiarray import _reconstruct  # type: ignore[no-redef]
 
 __all__ = ["CIFAR10_CLASSES", "RestrictedUnpickler", "load_cifar10"]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from torch import Tensor, nn
@@ -90,8 +90,11 @@ def build_conv(config: ConvConfig, family: str) -> MemAutoEncoder:
             )
     if config.spatial_dims not in (2, 3):
         raise ValueError(f"spatial_dims must be 2 or 3, got {config.spatial_dims!r}.")
-    conv = nn.Conv2d if config.spatial_dims == 2 else nn.Conv3d
-    deconv = nn.ConvTranspose2d if config.spatial_dims == 2 else nn.ConvTranspose3d
+    # Per-axis sizes are tuples of spatial_dims entries, a length the type checker cannot
+    # tie to the 2-D or 3-D class chosen here, so the constructors are typed loosely.
+    conv: Callable[..., nn.Module] = nn.Conv2d if config.spatial_dims == 2 else nn.Conv3d
+    deconv: Callable[..., nn.Module] = (nn.ConvTranspose2d if config.spatial_dims == 2
+                                        else nn.ConvTranspose3d)
     norm = nn.BatchNorm2d if config.spatial_dims == 2 else nn.BatchNorm3d
 
     def post(ch: int) -> nn.Module:

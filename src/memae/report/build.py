@@ -272,7 +272,7 @@ def build_report(run_dir: str | os.PathLike[str], options: ReportOptions = Repor
             data = Path(config.data.path) if config.data.path else None
         classes = sidecar.get("classes", []) if options.data is None else []
         inputs = _load_data(data, spec, classes, options.progress)
-        if inputs is not None:
+        if inputs is not None and data is not None:  # no data path, no inputs
             inputs, described = _subset(inputs, options.max_samples)
             described += f" of {data.name!r}"
             if spec.kind == "images":

@@ -119,7 +119,7 @@ def _frame_index(frame: Any, origin: int, time_base: Fraction, rate: Fraction) -
     return round((frame.pts - origin) * time_base * rate)
 
 
-def _video_stream(container: Any, path: Path) -> Any:
+def _video_stream(container: Any, path: str | Path) -> Any:
     if not container.streams.video:
         raise ValueError(f"{path} has no video stream; is it a video file?")
     return container.streams.video[0]

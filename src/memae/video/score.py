@@ -42,7 +42,8 @@ from memae.video.signal import signal_channels
 class FrameScore(NamedTuple):
     """One scored frame: its 0-based index, its score and, on request, its anomaly map."""
 
-    index: int
+    # The field shadows tuple.index, which mypy reports; the name is FrameScore's API.
+    index: int  # type: ignore[assignment]
     score: float
     map: np.ndarray | None  # (H, W) float32 box-smoothed squared error
 
