@@ -280,8 +280,10 @@ class RunConfig:
 
 def _build(cls: type, values: Mapping[str, Any], prefix: str,
            sections: Mapping[str, type] | None = None) -> Any:
-    """Instantiate dataclass ``cls`` from ``values``, recursing into nested dataclasses
-    (``sections`` names the dataclass of a section where it is not the field's default)."""
+    """Instantiate dataclass ``cls`` from ``values``, recursing into nested dataclasses.
+
+    ``sections`` names the dataclass of a section where it is not the field's default.
+    """
     if not isinstance(values, Mapping):
         where = prefix.rstrip(".") or "the configuration"
         raise ValueError(f"{where} must be a mapping of keys to values, got {values!r}.")
@@ -294,7 +296,7 @@ def _build(cls: type, values: Mapping[str, Any], prefix: str,
         )
     kwargs = {}
     for name, value in values.items():
-        nested = (sections or {}).get(name, fields[name].default_factory)  # type: ignore[misc]
+        nested = (sections or {}).get(name, fields[name].default_factory)
         if dataclasses.is_dataclass(nested):
             value = _build(nested, value, f"{prefix}{name}.")
         kwargs[name] = value

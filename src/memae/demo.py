@@ -48,9 +48,11 @@ class DemoResult:
     seconds: float = 0.0
 
     def means(self) -> dict[str, float]:
+        """The mean ROC-AUC over digits of each variant."""
         return {name: float(np.mean(values)) for name, values in self.auc.items()}
 
     def table(self) -> str:
+        """A Markdown table of ROC-AUC per digit and variant, with a bold mean row."""
         names = list(self.auc)
         lines = ["| digit | " + " | ".join(names) + " |",
                  "|---|" + "---|" * len(names)]
@@ -78,7 +80,7 @@ def run_demo(seed: int = 0, digits: tuple[int, ...] = tuple(range(10)),
     X, y = digits_images()
     X_train, X_test, y_train, y_test = train_test_split(
         X, y, test_size=0.5, stratify=y, random_state=seed)
-    variants = {"AE": {"memory": False}, "MemAE": {"memory": True}}
+    variants: dict[str, dict[str, Any]] = {"AE": {"memory": False}, "MemAE": {"memory": True}}
     result = DemoResult(auc={name: [] for name in variants})
     started = time.perf_counter()
     with tqdm(total=len(digits) * len(variants), desc="demo", unit="fit",

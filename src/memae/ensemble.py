@@ -18,7 +18,7 @@ from __future__ import annotations
 import time
 from numbers import Integral, Real
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -49,9 +49,11 @@ def member_rows(max_samples: Any, n: int) -> int:
             raise ValueError(f"max_samples must be an int >= 2 or a float in (0, 1], got "
                              f"{max_samples!r}.")
         return min(int(max_samples), n)
+    # numbers.Real declares no arithmetic or comparison types mypy can check
+    # (python/mypy#3186); the share itself is used, unconverted.
     if isinstance(max_samples, Real) and not isinstance(max_samples, bool) \
-            and 0 < max_samples <= 1:
-        return max(2, min(n, int(round(max_samples * n))))
+            and 0 < cast(float, max_samples) <= 1:
+        return max(2, min(n, int(round(cast(float, max_samples) * n))))
     raise ValueError(f"max_samples must be an int >= 2 or a float in (0, 1], got "
                      f"{max_samples!r}.")
 

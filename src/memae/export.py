@@ -56,6 +56,9 @@ class ScoringGraph(nn.Module):
         Also return the reconstruction, mapped back to the input's units.
     """
 
+    mean: Tensor  # buffers registered in __init__
+    std: Tensor
+
     def __init__(self, model: nn.Module, mean: np.ndarray | None, std: np.ndarray | None,
                  with_reconstruction: bool = False) -> None:
         super().__init__()
@@ -66,6 +69,7 @@ class ScoringGraph(nn.Module):
         self.with_reconstruction = with_reconstruction
 
     def forward(self, x: Tensor) -> Tensor | tuple[Tensor, Tensor]:
+        """Scores ``(batch,)`` of raw samples ``x``; on request also their reconstruction."""
         xs = (x - self.mean) / self.std
         reconstruction = self.model(xs).reconstruction
         score = ((reconstruction - xs) ** 2).flatten(1).mean(dim=1)  # (batch,)
@@ -81,6 +85,9 @@ class EnsembleScoringGraph(nn.Module):
     :class:`ScoringGraph` per member.
     """
 
+    member_mean: Tensor  # buffers registered in __init__
+    member_std: Tensor
+
     def __init__(self, members: list[ScoringGraph], mean: np.ndarray, std: np.ndarray) -> None:
         super().__init__()
         self.members = nn.ModuleList(members)
@@ -88,13 +95,17 @@ class EnsembleScoringGraph(nn.Module):
         self.register_buffer("member_std", torch.as_tensor(std, dtype=torch.float32))
 
     def forward(self, x: Tensor) -> Tensor:
+        """Mean over members of their standardised scores, ``(batch,)``."""
         scores = torch.stack([member(x) for member in self.members], dim=1)  # (batch, members)
         return ((scores - self.member_mean) / self.member_std).mean(dim=1)
 
 
 class VideoScoringGraph(nn.Module):
-    """``windows (batch, C, T, H, W) -> mean over pixels of the channel-summed squared
-    error of each frame (batch, T)``, and on request the reconstruction."""
+    """Per-frame scores of video windows, and on request the reconstruction.
+
+    ``windows (batch, C, T, H, W) -> (batch, T)``: for each frame, the mean over pixels of
+    the channel-summed squared error.
+    """
 
     def __init__(self, model: nn.Module, with_reconstruction: bool = False) -> None:
         super().__init__()
@@ -102,6 +113,7 @@ class VideoScoringGraph(nn.Module):
         self.with_reconstruction = with_reconstruction
 
     def forward(self, x: Tensor) -> Tensor | tuple[Tensor, Tensor]:
+        """Per-frame scores ``(batch, T)`` of windows ``x``, and the reconstruction on request."""
         reconstruction = self.model(x).reconstruction
         score = ((reconstruction - x) ** 2).sum(dim=1).flatten(2).mean(dim=2)  # (batch, T)
         return (score, reconstruction) if self.with_reconstruction else score
@@ -116,8 +128,10 @@ def input_shape(detector: Any) -> tuple[int, ...]:
 
 
 def scoring_graph(detector: Any, with_reconstruction: bool = False) -> nn.Module:
-    """The scoring graph of a fitted detector, ensemble or video model (weights copied
-    to the CPU)."""
+    """The scoring graph of a fitted detector, ensemble or video model.
+
+    The weights are copied to the CPU; the fitted estimator is left as it is.
+    """
     if isinstance(detector, VideoDetector):
         return VideoScoringGraph(copy.deepcopy(detector.model_).cpu(), with_reconstruction)
 

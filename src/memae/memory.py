@@ -151,6 +151,7 @@ class Memory(nn.Module):
         self.items = nn.Parameter(torch.empty(num_items, dim).uniform_(-bound, bound))
 
     def extra_repr(self) -> str:
+        """The memory's size, threshold and addressing, as ``print(module)`` shows them."""
         return (
             f"num_items={self.num_items}, dim={self.dim}, "
             f"shrink_threshold={self.shrink_threshold}, addressing={self.addressing!r}"

@@ -115,8 +115,10 @@ def _forward_block(queries: Tensor, keys_t: Tensor, values: Tensor, threshold: f
 
 
 def _few_nonzero(weights: Tensor, share: float) -> tuple[Tensor, Tensor] | None:
-    """Rows and items of a block's nonzero weights (as ``nonzero``) when they are at most
-    ``share`` of the block; else ``None``."""
+    """Rows and items of a block's nonzero weights (as ``nonzero``), or ``None``.
+
+    ``None`` when they are more than ``share`` of the block, or off the CPU.
+    """
     if weights.device.type != "cpu":  # dense products are cheap there; counting would sync
         return None
     if torch.count_nonzero(weights) > share * weights.numel():
@@ -149,8 +151,9 @@ class FusedMemoryRead(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, queries: Tensor, keys: Tensor, values: Tensor,  # type: ignore[override]
+    def forward(ctx, queries: Tensor, keys: Tensor, values: Tensor,
                 threshold: float) -> tuple[Tensor, Tensor, Tensor]:
+        """The read-out, the shrunk weights and the per-row entropy of the memory read."""
         rows, items = queries.shape[0], keys.shape[0]
         weights = queries.new_empty(rows, items)
         output = queries.new_empty(rows, values.shape[1])
@@ -165,8 +168,9 @@ class FusedMemoryRead(torch.autograd.Function):
         return output, weights, entropy
 
     @staticmethod
-    def backward(ctx, grad_output: Tensor | None, grad_weights: Tensor | None,  # type: ignore[override]
+    def backward(ctx, grad_output: Tensor | None, grad_weights: Tensor | None,
                  grad_entropy: Tensor | None) -> tuple[Tensor | None, ...]:
+        """Gradients of the queries, keys and values (``None`` for the threshold)."""
         queries, keys, values, weights, entropy = ctx.saved_tensors
         grad_queries = torch.empty_like(queries)
         grad_keys = torch.zeros_like(keys)

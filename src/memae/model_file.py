@@ -78,7 +78,7 @@ def field_error(path: Path, field: str, value: Any, expected: str) -> ModelFileE
 
 
 def _int(low: int) -> Callable[[Any], bool]:
-    return lambda v: isinstance(v, Integral) and not isinstance(v, bool) and v >= low
+    return lambda v: isinstance(v, Integral) and not isinstance(v, bool) and int(v) >= low
 
 
 def _finite(v: Any) -> bool:
@@ -190,7 +190,8 @@ def check_detector_file(path: Path, meta: Mapping[str, Any],
 ENSEMBLE_RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "n_estimators": (_int(1), "an int >= 1"),
     "threshold": (_finite, "a finite number"),
-    "members": (lambda v: isinstance(v, list) and v and all(isinstance(m, dict) for m in v),
+    "members": (lambda v: isinstance(v, list) and len(v) > 0
+                and all(isinstance(m, dict) for m in v),
                 "a non-empty list of member objects"),
     "input_shape": (lambda v: isinstance(v, list) and all(isinstance(s, int) for s in v),
                     "a list of ints"),

@@ -50,26 +50,32 @@ class RunDir:
 
     @property
     def config(self) -> Path:
+        """``config.yaml``: the resolved run configuration."""
         return self.root / self.CONFIG
 
     @property
     def model(self) -> Path:
+        """``model.safetensors``: the trained model, weights and JSON metadata."""
         return self.root / self.MODEL
 
     @property
     def input_spec(self) -> Path:
+        """``input.json``: how to read data for this model, as it was read for training."""
         return self.root / self.INPUT
 
     @property
     def history(self) -> Path:
+        """``history.json``: per-epoch losses, the best epoch and early stopping."""
         return self.root / self.HISTORY
 
     @property
     def metrics(self) -> Path:
+        """``metrics.json``: threshold, fit time and in-sample metrics when labels exist."""
         return self.root / self.METRICS
 
     @property
     def checkpoints(self) -> Path:
+        """``checkpoints/``: the per-epoch training checkpoint that ``--resume`` reads."""
         return self.root / self.CHECKPOINTS
 
     def inside(self, name: str, what: str) -> Path:

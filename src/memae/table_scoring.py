@@ -38,6 +38,7 @@ class ScoringSummary:
 
     @property
     def rows_per_second(self) -> float:
+        """Rows scored per second of wall time (``inf`` for a run too short to time)."""
         return self.n_rows / self.seconds if self.seconds > 0 else float("inf")
 
 

@@ -58,6 +58,7 @@ class ScoreContract:
     decision_scores_: np.ndarray
 
     def decision_function(self, X: Any) -> np.ndarray:
+        """Anomaly scores ``(n_samples,)``, higher = more anomalous; subclasses implement it."""
         raise NotImplementedError
 
     def score_samples(self, X: Any) -> np.ndarray:

@@ -14,9 +14,9 @@ import logging
 import math
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sized
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -65,9 +65,12 @@ def batch_indices(n: int, batch_size: int, generator: torch.Generator | None,
     return batches
 
 
-def objective(model: MemAutoEncoder, x: torch.Tensor,
+def objective(model: nn.Module, x: torch.Tensor,
               entropy_weight: float) -> tuple[torch.Tensor, torch.Tensor]:
-    """``(loss, mse)`` for one batch: the paper's Eq. (10)."""
+    """``(loss, mse)`` for one batch: the paper's Eq. (10).
+
+    ``model`` is a :class:`MemAutoEncoder`, or a ``DistributedDataParallel`` wrapping one.
+    """
     reconstruction, _, entropy = model(x)
     mse = F.mse_loss(reconstruction, x)
     if entropy is None or entropy_weight == 0:
@@ -232,7 +235,7 @@ def _input(batch: Any) -> torch.Tensor:
 
 def _batches(data: TrainingData, sampler: _SlicedBatches, loader: DataLoader | None
              ) -> Iterator[tuple[torch.Tensor, int]]:
-    """``(this rank's inputs, global batch size)`` for every batch of one epoch."""
+    """Every batch of one epoch, as ``(this rank's inputs, global batch size)``."""
     if loader is None:
         for local in sampler:
             yield torch.from_numpy(data[np.asarray(local, dtype=np.int64)]), \
@@ -255,7 +258,8 @@ def mean_reconstruction_loss(model: MemAutoEncoder, data: TrainingData, batch_si
                              device: torch.device) -> float:
     """Mean squared error over every element of ``data``, in eval mode."""
     model.eval()
-    sampler = _SlicedBatches(len(data), batch_size, None)
+    # torch's Dataset declares no __len__; the datasets train reads all have one.
+    sampler = _SlicedBatches(len(cast(Sized, data)), batch_size, None)
     total, count = 0.0, 0
     for x, _ in _batches(data, sampler, _loader(data, sampler, 0)):
         x = x.to(device)
@@ -323,7 +327,8 @@ def train(model: nn.Module, data: TrainingData, val_data: TrainingData | None,
         raise ValueError(f"batch_size={settings.batch_size} is smaller than the {world_size} "
                          "processes of this data-parallel run; every rank needs a sample of "
                          "each batch.")
-    module: MemAutoEncoder = getattr(model, "module", model)
+    # The autoencoder itself, or the one a DistributedDataParallel wraps (its .module).
+    module = cast(MemAutoEncoder, getattr(model, "module", model))
     warn_if_emulated_bf16(settings.precision, device)
     optimizer = torch.optim.Adam(module.parameters(), lr=settings.learning_rate,
                                  weight_decay=settings.weight_decay)
@@ -346,7 +351,8 @@ def train(model: nn.Module, data: TrainingData, val_data: TrainingData | None,
                           generator.get_state(), torch.get_rng_state(), best_state,
                           best_val, since_best, history, finished, steps)
 
-    sampler = _SlicedBatches(len(data), settings.batch_size, generator, rank, world_size)
+    sampler = _SlicedBatches(len(cast(Sized, data)), settings.batch_size, generator, rank,
+                             world_size)
     loader = _loader(data, sampler, settings.num_workers)
     total = settings.epochs * len(sampler)
     if settings.max_steps is not None:
@@ -360,7 +366,10 @@ def train(model: nn.Module, data: TrainingData, val_data: TrainingData | None,
             break
         model.train()
         sampler.global_sizes.clear()
-        loss_sum, mse_sum, square_sum, elements, seen = 0.0, 0.0, 0.0, 0, 0
+        loss_sum, mse_sum, square_sum = 0.0, 0.0, 0.0
+        # Counts of elements and samples; a data-parallel _global_sums sums them as floats.
+        elements: float = 0
+        seen: float = 0
         for x, global_size in _batches(data, sampler, loader):
             if settings.lr_schedule == "cosine":
                 for group in optimizer.param_groups:
@@ -392,23 +401,23 @@ def train(model: nn.Module, data: TrainingData, val_data: TrainingData | None,
         history.train_loss.append(loss_sum / seen)
         history.train_mse.append(mse_sum / seen)
         history.steps = steps
-        loss, zero_error = history.train_loss[-1], (square_sum / elements) or 1.0
-        if not math.isfinite(loss) or loss > DIVERGENCE_FACTOR * zero_error:
+        epoch_loss, zero_error = history.train_loss[-1], (square_sum / elements) or 1.0
+        if not math.isfinite(epoch_loss) or epoch_loss > DIVERGENCE_FACTOR * zero_error:
             raise TrainingDivergedError(
-                f"training diverged at epoch {epoch + 1} (loss {loss:.4g}, "
-                f"{loss / zero_error:.3g} times that of reconstructing every input as 0); "
+                f"training diverged at epoch {epoch + 1} (loss {epoch_loss:.4g}, "
+                f"{epoch_loss / zero_error:.3g} times that of reconstructing every input as 0); "
                 "lower learning_rate or standardise the data (standardize=True)."
             )
         stop = steps >= total
         if val_data is None:
             history.best_epoch = epoch + 1
-            bar.set_postfix(epoch=epoch + 1, loss=f"{loss:.4g}")
+            bar.set_postfix(epoch=epoch + 1, loss=f"{epoch_loss:.4g}")
         else:
             val = mean_reconstruction_loss(module, val_data, max(settings.batch_size, 256)
                                            if isinstance(val_data, np.ndarray)
                                            else settings.batch_size, device)
             history.val_loss.append(val)
-            bar.set_postfix(epoch=epoch + 1, loss=f"{loss:.4g}", val=f"{val:.4g}")
+            bar.set_postfix(epoch=epoch + 1, loss=f"{epoch_loss:.4g}", val=f"{val:.4g}")
             if val < best_val:
                 best_val, since_best, history.best_epoch = val, 0, epoch + 1
                 best_state = copy.deepcopy(module.state_dict())
@@ -419,7 +428,7 @@ def train(model: nn.Module, data: TrainingData, val_data: TrainingData | None,
                     logger.info("early stopping at epoch %d, best epoch %d",
                                 epoch + 1, history.best_epoch)
         logger.info("epoch %d/%d: loss %.5g, mse %.5g%s, %d steps, %.0f s", epoch + 1,
-                    settings.epochs, loss, history.train_mse[-1],
+                    settings.epochs, epoch_loss, history.train_mse[-1],
                     f", validation mse {history.val_loss[-1]:.5g}" if history.val_loss else "",
                     steps, time.perf_counter() - began)
         if on_epoch_end is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from numbers import Integral, Real
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from sklearn.utils.validation import validate_data
@@ -16,16 +16,21 @@ SUPPORTED_NDIM = {2: "tabular (n_samples, n_features)", 4: "images (n, C, H, W)"
 
 
 def _int(low: int) -> Callable[[Any], bool]:
-    return lambda v: isinstance(v, Integral) and not isinstance(v, bool) and v >= low
+    return lambda v: isinstance(v, Integral) and not isinstance(v, bool) and int(v) >= low
 
 
 def _real(low: float, high: float, low_open: bool = False, high_open: bool = False
           ) -> Callable[[Any], bool]:
     def ok(v: Any) -> bool:
-        if not isinstance(v, Real) or isinstance(v, bool) or not np.isfinite(v):
+        if not isinstance(v, Real) or isinstance(v, bool):
             return False
-        above = v > low if low_open else v >= low
-        below = v < high if high_open else v <= high
+        # numbers.Real declares no comparison or ufunc types mypy can check
+        # (python/mypy#3186); the value itself is compared, unconverted.
+        x = cast(float, v)
+        if not np.isfinite(x):
+            return False
+        above = x > low if low_open else x >= low
+        below = x < high if high_open else x <= high
         return above and below
     return ok
 

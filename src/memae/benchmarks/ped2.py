@@ -72,6 +72,10 @@ def _ped2_root(options: BenchmarkOptions) -> Path:
 
 
 def run(options: BenchmarkOptions) -> BenchmarkResult:
+    """UCSD Ped2 frame AUC, sliding and fast, per seed or for the ``--model`` given.
+
+    The pixel AUC is measured too when the pixel masks are in the data folder.
+    """
     began = time.perf_counter()
     if options.jobs > 1:
         raise ValueError(f"--jobs {options.jobs}: ped2 trains one video model at a time; to "
@@ -131,8 +135,10 @@ def run(options: BenchmarkOptions) -> BenchmarkResult:
 def _detectors(options: BenchmarkOptions, seeds: Sequence[int],
                train_clips: Sequence[VideoClip]
                ) -> Iterator[tuple[str, int, VideoDetector, dict[str, Any]]]:
-    """``(name, seed, trained detector, settings)``: the ``--model`` given, or one trained
-    per seed."""
+    """Yield ``(name, seed, trained detector, settings)`` for each model to evaluate.
+
+    That is the ``--model`` given, or else one detector trained per seed.
+    """
     if options.model is not None:
         detector = VideoDetector.load(locate_model(options.model)[0], device=options.device)
         logger.info("ped2: evaluating %s", options.model)
@@ -161,7 +167,8 @@ def write_frame_scores(path: Path, clips: Sequence[VideoClip],
         writer.writerow(["mode", "clip", "frame", "label", "score"])
         for result in results:
             for clip, scores in zip(clips, result.raw_scores, strict=True):
-                for index, (label, score) in enumerate(zip(clip.labels, scores, strict=True)):
+                for index, (label, score) in enumerate(zip(np.asarray(clip.labels), scores,
+                                                             strict=True)):
                     writer.writerow([result.mode, clip.name, index, int(label), repr(float(score))])
 
 

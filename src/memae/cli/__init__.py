@@ -26,6 +26,7 @@ USER_ERRORS = (ValueError, TypeError, OSError, ImportError, FloatingPointError)
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``memae`` argument parser, with one subparser per entry of :data:`SUBCOMMANDS`."""
     parser = argparse.ArgumentParser(
         prog="memae",
         description="Memory-augmented autoencoders (MemAE) for unsupervised anomaly detection.",

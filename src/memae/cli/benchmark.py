@@ -12,6 +12,7 @@ from memae.benchmarks.parallel import check_jobs
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Register ``memae benchmark NAME`` and its options on ``subparsers``."""
     parser = subparsers.add_parser(
         "benchmark", help="reproduce a paper benchmark on real data",
         description="Runs a benchmark and writes <out>/<name>.json and <out>/<name>.md.")
@@ -38,6 +39,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
+    """Run the benchmark, write its JSON and Markdown results and print the table; 0 on success."""
     if args.threads < 1:
         raise ValueError(f"--threads must be >= 1, got {args.threads}.")
     if args.seeds is not None and any(seed < 0 for seed in args.seeds):

@@ -33,12 +33,14 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
 
 
 def set_threads(threads: int | None) -> None:
+    """Set torch's CPU thread count (``None``: 1); refuses a count below 1."""
     if threads is not None and threads < 1:
         raise ValueError(f"--threads must be >= 1, got {threads}.")
     torch.set_num_threads(threads or 1)
 
 
 def show_progress(args: argparse.Namespace) -> bool:
+    """Whether progress bars and messages are shown: ``False`` under ``--quiet``."""
     return not getattr(args, "quiet", False)
 
 

@@ -12,6 +12,7 @@ from memae.demo import run_demo
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Register ``memae demo`` and its options on ``subparsers``."""
     parser = subparsers.add_parser(
         "demo", help="one-class digits demo, fully offline",
         description="Each of scikit-learn's 8x8 digits in turn is normal; MemAE and the plain "
@@ -25,6 +26,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
+    """Run the digits demo, print its ROC-AUC table (and write ``--json``); 0 on success."""
     set_threads(args.threads)
     if args.json is not None:
         check_file_target(args.json, "--json")

@@ -16,6 +16,7 @@ from memae.scores_file import column, read_scores
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Register ``memae evaluate SCORES`` and its options on ``subparsers``."""
     parser = subparsers.add_parser(
         "evaluate", help="metrics of a scores file against true labels",
         description="Labels come from the scores file's label column or from --labels, a "
@@ -32,6 +33,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
+    """Print the anomaly metrics of a scores file against its labels (and write ``--out``)."""
     if args.out is not None:
         check_file_target(args.out, "--out")
     columns = read_scores(args.scores)

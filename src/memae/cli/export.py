@@ -20,6 +20,7 @@ PARITY_TOLERANCE = 1e-4
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Register ``memae export MODEL`` and its options on ``subparsers``."""
     parser = subparsers.add_parser(
         "export", help="export a trained model (ONNX)",
         description="The ONNX graph takes raw samples (batch axis dynamic), standardises them "
@@ -53,6 +54,7 @@ def probe_inputs(detector: MemAEDetector | MemAEEnsemble | VideoDetector, n: int
 
 
 def handle(args: argparse.Namespace) -> int:
+    """Write the model's ONNX graph, checked against PyTorch's scores with ``--check``."""
     set_threads(args.threads)
     model_path, run = locate_model(args.model)
     out = check_file_target(args.out if args.out is not None

@@ -8,6 +8,7 @@ from memae.presets import list_presets, load_preset
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Register ``memae presets [NAME]`` on ``subparsers``."""
     parser = subparsers.add_parser(
         "presets", help="list the named presets, or print one",
         description="Without NAME: each packaged preset's name, kind and description. With "
@@ -19,8 +20,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
+    """Print one preset's YAML, or each packaged preset's name, kind and description."""
     if args.name is not None:
         preset = load_preset(args.name)
+        assert preset.path is not None  # load_preset records the file it read
         print(preset.path.read_text(encoding="utf-8-sig"), end="")
         return 0
     presets = [load_preset(name) for name in list_presets()]

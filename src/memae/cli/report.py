@@ -10,6 +10,7 @@ from memae.report import ReportOptions, build_report
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Register ``memae report RUN_DIR`` and its options on ``subparsers``."""
     parser = subparsers.add_parser(
         "report", help="HTML report of a run (loss, ROC/PR, images, memory, video)",
         description="Writes report.html (images embedded) and the PNGs into the run's report "
@@ -30,6 +31,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
+    """Build the run's HTML report and its figures; 0 on success."""
     set_threads(args.threads)
     if args.max_samples < 1:
         raise ValueError(f"--max-samples must be >= 1, got {args.max_samples}.")

@@ -22,6 +22,7 @@ from memae.video.detector import VideoDetector
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Register ``memae score MODEL DATA`` and its options on ``subparsers``."""
     parser = subparsers.add_parser(
         "score", help="score a table or image folder with a trained model",
         description="Writes id,score,anomaly[,label] per sample (anomaly: score above the "
@@ -38,6 +39,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
+    """Score a table or image folder with a trained model and write the scores file."""
     set_threads(args.threads)
     progress = show_progress(args)
     model_path, run = locate_model(args.model)

@@ -17,6 +17,7 @@ import logging
 from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import torch
@@ -35,6 +36,7 @@ logger = logging.getLogger(__name__)
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Register ``memae score-video INPUT`` and its options on ``subparsers``."""
     parser = subparsers.add_parser(
         "score-video", help="per-frame anomaly scores of a video file or frame folder",
         description="Scores every frame with a video model (a run directory of `memae train "
@@ -57,6 +59,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
+    """Write the per-frame scores of a video (and, with ``--overlay``, an annotated copy)."""
     if args.threads < 1:
         raise ValueError(f"--threads must be >= 1, got {args.threads}.")
     if args.batch_size < 1:
@@ -109,8 +112,8 @@ def handle(args: argparse.Namespace) -> int:
         for result in tqdm(scores, total=clip.n_frames, unit="frame", leave=False,
                            disable=logger.getEffectiveLevel() > logging.INFO):
             rows.writerow([result.index, f"{result.score:.6g}"])
-            if writer is not None:
-                writer.write(originals.popleft(), result.map, scale)
+            if writer is not None:  # scored with keep_maps=True: every result has its map
+                writer.write(originals.popleft(), cast(np.ndarray, result.map), scale)
     print(f"scored {clip.n_frames} frames of {clip.name!r}; wrote {args.out}"
           + (f" and {args.overlay}" if args.overlay is not None else ""))
     return 0

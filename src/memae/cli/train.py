@@ -70,6 +70,7 @@ def int_or_float(text: str) -> int | float:
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Register ``memae train`` and its options on ``subparsers``."""
     parser = subparsers.add_parser(
         "train", help="train a detector into a run directory",
         description="Train MemAE on a table (CSV, Parquet, NPY, NPZ) or an image folder. "
@@ -147,10 +148,7 @@ def build_config(args: argparse.Namespace) -> RunConfig:
     file_values = load_config_file(args.config) if args.config is not None else None
     overrides = [flag_overrides(args), *(parse_assignment(text) for text in args.set)]
     config = resolve_config(file_values, overrides)
-    if config.data.path is None:
-        raise ValueError("no training data: pass --data PATH or set data.path in --config.")
-    if config.output.run_dir is None:
-        raise ValueError("no run directory: pass --out DIR or set output.run_dir in --config.")
+    _required_paths(config)
     if config.preset is not None:
         preset = load_preset(config.preset)
         kind = check_preset_kind(preset, config)
@@ -160,9 +158,19 @@ def build_config(args: argparse.Namespace) -> RunConfig:
                            preset.source, ", ".join(preset.benchmark))
         config = resolve_config({"kind": kind, "detector": preset.detector},
                                 [file_values or {}, *overrides, {"preset": preset.source}])
-    config.data.path = str(Path(config.data.path).expanduser().resolve())
-    config.output.run_dir = str(Path(config.output.run_dir).expanduser().resolve())
+    data_path, run_dir = _required_paths(config)
+    config.data.path = str(Path(data_path).expanduser().resolve())
+    config.output.run_dir = str(Path(run_dir).expanduser().resolve())
     return config
+
+
+def _required_paths(config: RunConfig) -> tuple[str, str]:
+    """``(data.path, output.run_dir)``; a missing one is an error that says how to set it."""
+    if config.data.path is None:
+        raise ValueError("no training data: pass --data PATH or set data.path in --config.")
+    if config.output.run_dir is None:
+        raise ValueError("no run directory: pass --out DIR or set output.run_dir in --config.")
+    return config.data.path, config.output.run_dir
 
 
 def check_preset_kind(preset: Preset, config: RunConfig) -> str:
@@ -176,7 +184,7 @@ def check_preset_kind(preset: Preset, config: RunConfig) -> str:
         raise ValueError(f"preset {preset.source!r} is for {preset.kind} data, but this run "
                          f"has kind {config.kind!r}; pass a {config.kind} preset (`memae "
                          "presets` lists them), or drop --kind.")
-    kind = PRESET_KINDS[detect_kind(config.data.path, config.data.format)]
+    kind = PRESET_KINDS[detect_kind(_required_paths(config)[0], config.data.format)]
     if preset.kind != kind:
         raise ValueError(f"preset {preset.source!r} is for {preset.kind} data, but "
                          f"{config.data.path!r} is {kind} data; pass a {kind} preset "
@@ -217,6 +225,7 @@ def build_ensemble(config: RunConfig, verbose: bool) -> MemAEEnsemble:
 
 
 def handle(args: argparse.Namespace) -> int:
+    """Train (or ``--resume``) a detector, ensemble or video model into its run directory."""
     resume = args.resume is not None
     config = resume_config(args) if resume else build_config(args)
     set_threads(config.threads)
@@ -225,30 +234,32 @@ def handle(args: argparse.Namespace) -> int:
         return _handle_video(config, args, resume, progress)
     # Everything is checked before the run directory is made: a bad option, model
     # or data file exits with one line and leaves nothing behind.
-    detect_kind(config.data.path, config.data.format)
-    run = RunDir(Path(config.output.run_dir))
+    data_path, run_dir = _required_paths(config)
+    detect_kind(data_path, config.data.format)
+    run = RunDir(Path(run_dir))
     run.inside(config.output.scores, "output.scores")
     run.inside(config.output.report, "output.report")
     if not resume:
         run.check_new(args.overwrite)  # every rank refuses before any waits on rank 0
     data = config.data
     inputs, spec = fit_inputs(
-        data.path, format=data.format, label_col=data.label_col, ignore_cols=data.ignore_cols,
+        data_path, format=data.format, label_col=data.label_col, ignore_cols=data.ignore_cols,
         categorical_cols=data.categorical_cols, image_size=data.image_size, color=data.color,
         classes=data.classes, normal_labels=data.normal_labels, progress=progress)
-    X, used = fit_rows(inputs, data.fit_on, data.path)
+    X, used = fit_rows(inputs, data.fit_on, data_path)
     if config.ensemble.n_estimators > 1:
         if launched_by_torchrun():
             raise ValueError("an ensemble (ensemble.n_estimators > 1) trains in one process; "
                              "run it without torchrun.")
         ensemble = build_ensemble(config, progress)
         ensemble.rows_per_member(len(X))
-        _check_fit(ensemble.estimator, X, data.path)
+        assert ensemble.estimator is not None  # build_ensemble always gives it a detector
+        _check_fit(ensemble.estimator, X, data_path)
         if progress:
             print(used)
         with claim_run(run.root, overwrite=args.overwrite) as run:
             return _train_ensemble(config, ensemble, X, inputs, spec, run, progress)
-    _check_fit(MemAEDetector(**asdict(config.detector)), X, data.path)
+    _check_fit(MemAEDetector(**asdict(config.detector)), X, data_path)
     rank = 0
     if launched_by_torchrun():
         rank, _, device = init_from_env()
@@ -280,8 +291,9 @@ def _handle_video(config: RunConfig, args: argparse.Namespace, resume: bool,
     alone writes the run, as for tables and images.
     """
     video_detector(config)  # the settings' errors before any other work
-    clips = resolve_clips(config.data.path)
-    run = RunDir(Path(config.output.run_dir))
+    data_path, run_dir = _required_paths(config)
+    clips = resolve_clips(data_path)
+    run = RunDir(Path(run_dir))
     if not resume:
         run.check_new(args.overwrite)  # every rank refuses before any waits on rank 0
     rank = 0

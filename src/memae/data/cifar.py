@@ -22,10 +22,11 @@ from typing import Any
 
 import numpy as np
 
+# NumPy 2 renamed numpy.core to numpy._core; mypy checks both imports against one name.
 try:
     from numpy._core.multiarray import _reconstruct
 except ImportError:  # NumPy < 2
-    from numpy.core.multiarray import _reconstruct
+    from numpy.core.multiarray import _reconstruct  # type: ignore[no-redef]
 
 __all__ = ["CIFAR10_CLASSES", "RestrictedUnpickler", "load_cifar10"]
 
@@ -69,6 +70,7 @@ class RestrictedUnpickler(pickle.Unpickler):
     """
 
     def find_class(self, module: str, name: str) -> Any:
+        """The allowed NumPy global ``module.name``; any other global raises ``UnpicklingError``."""
         if (module, name) not in _ALLOWED_GLOBALS:
             raise pickle.UnpicklingError(
                 f"global {module}.{name} is refused: CIFAR-10 batches only need NumPy arrays"

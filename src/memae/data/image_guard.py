@@ -29,8 +29,10 @@ _PILLOW_ERRORS = (OSError, SyntaxError, IndexError, EOFError, struct.error)
 
 
 def check_image_size(image: Image.Image, source: str, max_pixels: int | None = None) -> None:
-    """Refuse images of more than ``max_pixels`` (default
-    :data:`memae.data.images.MAX_PIXELS`, read at call time) before decoding."""
+    """Refuse images of more than ``max_pixels`` pixels before decoding them.
+
+    ``max_pixels`` defaults to :data:`memae.data.images.MAX_PIXELS`, read at call time.
+    """
     max_pixels = images.MAX_PIXELS if max_pixels is None else max_pixels
     width, height = image.size
     if width * height > max_pixels:

@@ -61,6 +61,7 @@ class InputSpec:
     sample_shape: list[int] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
+        """The spec as a JSON-ready dict, as :meth:`from_dict` reads it."""
         return asdict(self)
 
     @classmethod

@@ -48,6 +48,7 @@ class MemoryConfig:
     temperature: float = 1.0
 
     def build_memory(self, dim: int) -> Memory | None:
+        """The :class:`Memory` for codes of width ``dim``, or ``None`` when ``memory`` is off."""
         if not self.memory:
             return None
         threshold = (
@@ -93,6 +94,7 @@ class MemAutoEncoder(nn.Module):
         return {"family": self.family, "config": asdict(self.config)}
 
     def forward(self, x: Tensor) -> AutoEncoderOutput:
+        """Encode ``x``, read the memory (if any) and decode to ``x``'s spatial size."""
         z = self.encoder(x)
         weights = entropy = None
         if self.memory is not None:

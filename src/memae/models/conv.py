@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from torch import Tensor, nn
@@ -55,6 +55,7 @@ class DeconvStage(nn.Module):
         self.post = post
 
     def forward(self, z: Tensor, size: tuple[int, ...]) -> Tensor:
+        """The stage's output for ``z``, of spatial size ``size``."""
         return self.post(self.conv(z, output_size=list(size)))
 
 
@@ -69,6 +70,7 @@ class ConvDecoder(nn.Module):
         self.strides = tuple(strides)
 
     def forward(self, z: Tensor, spatial: tuple[int, ...]) -> Tensor:
+        """The reconstruction of code ``z`` at the encoder's input size ``spatial``."""
         sizes = [tuple(int(n) for n in spatial)]
         for kernel, stride in zip(self.kernels[:-1], self.strides[:-1], strict=True):
             sizes.append(_stage_output(sizes[-1], kernel, stride))
@@ -88,8 +90,11 @@ def build_conv(config: ConvConfig, family: str) -> MemAutoEncoder:
             )
     if config.spatial_dims not in (2, 3):
         raise ValueError(f"spatial_dims must be 2 or 3, got {config.spatial_dims!r}.")
-    conv = nn.Conv2d if config.spatial_dims == 2 else nn.Conv3d
-    deconv = nn.ConvTranspose2d if config.spatial_dims == 2 else nn.ConvTranspose3d
+    # Per-axis sizes are tuples of spatial_dims entries, a length the type checker cannot
+    # tie to the 2-D or 3-D class chosen here, so the constructors are typed loosely.
+    conv: Callable[..., nn.Module] = nn.Conv2d if config.spatial_dims == 2 else nn.Conv3d
+    deconv: Callable[..., nn.Module] = (nn.ConvTranspose2d if config.spatial_dims == 2
+                                        else nn.ConvTranspose3d)
     norm = nn.BatchNorm2d if config.spatial_dims == 2 else nn.BatchNorm3d
 
     def post(ch: int) -> nn.Module:

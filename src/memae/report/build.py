@@ -101,8 +101,10 @@ def _subset(inputs: Inputs, limit: int) -> tuple[Inputs, str]:
 
 
 def _first_detector(model: MemAEDetector | MemAEEnsemble) -> MemAEDetector:
-    """The detector whose curves, reconstructions and memory a report shows: an ensemble
-    has none of its own, so its first member stands in (and the report says so)."""
+    """The detector whose curves, reconstructions and memory a report shows.
+
+    An ensemble has none of its own, so its first member stands in (and the report says so).
+    """
     return model.estimators_[0] if isinstance(model, MemAEEnsemble) else model
 
 
@@ -270,7 +272,7 @@ def build_report(run_dir: str | os.PathLike[str], options: ReportOptions = Repor
             data = Path(config.data.path) if config.data.path else None
         classes = sidecar.get("classes", []) if options.data is None else []
         inputs = _load_data(data, spec, classes, options.progress)
-        if inputs is not None:
+        if inputs is not None and data is not None:  # no data path, no inputs
             inputs, described = _subset(inputs, options.max_samples)
             described += f" of {data.name!r}"
             if spec.kind == "images":

@@ -30,7 +30,7 @@ NORMAL_COLOR, ANOMALY_COLOR, THRESHOLD_COLOR = "#3b75af", "#d1495b", "#333333"
 
 
 def require_matplotlib() -> type[Figure]:
-    """matplotlib's ``Figure`` class; an ``ImportError`` naming the extra when it is missing."""
+    """The ``matplotlib.figure.Figure`` class; an ``ImportError`` naming the extra if absent."""
     try:
         from matplotlib import figure
     except ModuleNotFoundError as error:
@@ -102,8 +102,8 @@ def score_histogram_figure(scores: np.ndarray, labels: np.ndarray | None,
     fig = new_figure(6.4, 3.6)
     ax = fig.add_subplot()
     positive = bool((scores > 0).all())
-    bins = (np.geomspace(scores.min(), scores.max(), 50) if positive and scores.min() < scores.max()
-            else 50)
+    bins: int | list[float] = (np.geomspace(scores.min(), scores.max(), 50).tolist()
+                               if positive and scores.min() < scores.max() else 50)
     if labels is None:
         ax.hist(scores, bins=bins, color=NORMAL_COLOR, alpha=0.8, label="all samples")
     else:

@@ -157,6 +157,7 @@ class VideoConfig:
 
     @property
     def resolved_fast_stride(self) -> int:
+        """The stride of fast scoring: ``fast_stride``, or ``clip_length`` when unset."""
         return self.clip_length if self.fast_stride is None else self.fast_stride
 
     def replace(self, **changes: Any) -> VideoConfig:

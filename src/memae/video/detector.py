@@ -53,7 +53,9 @@ RUN_SETTINGS = ("device", "verbose", "score_batch_size")
 
 def resolve_clips(source: VideoClip | str | Path | Sequence[VideoClip | str | Path]
                   ) -> list[VideoClip]:
-    """The clips of ``source``: clips as they are, or paths, each one of
+    """The clips of ``source``: clips as they are, or paths.
+
+    Each path is one of
 
     - a video file (``.mp4``, ``.avi``, ...) or a folder of frame images: one clip;
     - a dataset folder laid out as :func:`memae.video.discover_clips` reads
@@ -235,8 +237,10 @@ class VideoDetector:
         return self
 
     def _map_scale(self, dataset: ClipDataset) -> float:
-        """99.9th percentile of the smoothed per-pixel errors of evenly spaced training
-        windows: what the anomaly maps of normal footage reach."""
+        """The 99.9th percentile of smoothed per-pixel errors on evenly spaced training windows.
+
+        It is what the anomaly maps of normal footage reach.
+        """
         items = np.unique(np.linspace(0, len(dataset) - 1, N_REFERENCE_WINDOWS).astype(int))
         windows = torch.stack([dataset[int(i)].frames for i in items]).to(self.device_)
         errors = torch.cat([window_errors(self.model_, chunk)
@@ -273,8 +277,10 @@ class VideoDetector:
 
     def score_stream(self, frames: VideoClip | str | Path | Iterator[np.ndarray], *,
                      fast: bool = False, keep_maps: bool = False) -> Iterator[FrameScore]:
-        """The model's frame scores, streamed: :meth:`raw_scores` after the config's
-        ``temporal_smoothing``. Higher is more anomalous."""
+        """The model's frame scores, streamed; higher is more anomalous.
+
+        These are :meth:`raw_scores` after the config's ``temporal_smoothing``.
+        """
         return smooth_stream(self.raw_scores(frames, fast=fast, keep_maps=keep_maps),
                              self.config.temporal_smoothing)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 from PIL import Image
@@ -56,8 +56,10 @@ def frame_auc(scores: Sequence[np.ndarray], labels: Sequence[np.ndarray],
 
 
 def resize_masks(masks: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Boolean masks ``(T, H, W)`` resized to ``size``: a pixel is abnormal when most of the
-    area it covers is (box resampling, threshold 0.5)."""
+    """Boolean masks ``(T, H, W)`` resized to ``size``.
+
+    A pixel is abnormal when most of the area it covers is (box resampling, threshold 0.5).
+    """
     height, width = size
     out = np.empty((len(masks), height, width), dtype=bool)
     for t, mask in enumerate(masks):
@@ -126,7 +128,8 @@ def evaluate_mode(
         raw_scores.append(np.array([r.score for r in results]))
         scores.append(moving_average(raw_scores[-1], config.temporal_smoothing))
         if masks is not None:
-            maps.append(np.stack([r.map for r in results]))
+            # keep_maps=True: every frame score carries its map.
+            maps.append(np.stack([cast(np.ndarray, r.map) for r in results]))
         n_frames += clip.n_frames
     seconds = time.perf_counter() - began
     labels = [np.asarray(c.labels) for c in clips]

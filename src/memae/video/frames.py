@@ -94,6 +94,7 @@ class VideoClip:
 
     @property
     def is_video_file(self) -> bool:
+        """Whether the clip is read from a video file rather than a folder of frame images."""
         return isinstance(self.source, Path)
 
     def read(self, indices: Sequence[int]) -> list[Image.Image]:
@@ -118,7 +119,7 @@ def _frame_index(frame: Any, origin: int, time_base: Fraction, rate: Fraction) -
     return round((frame.pts - origin) * time_base * rate)
 
 
-def _video_stream(container: Any, path: Path) -> Any:
+def _video_stream(container: Any, path: str | Path) -> Any:
     if not container.streams.video:
         raise ValueError(f"{path} has no video stream; is it a video file?")
     return container.streams.video[0]

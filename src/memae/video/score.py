@@ -42,7 +42,8 @@ from memae.video.signal import signal_channels
 class FrameScore(NamedTuple):
     """One scored frame: its 0-based index, its score and, on request, its anomaly map."""
 
-    index: int
+    # The field shadows tuple.index, which mypy reports; the name is FrameScore's API.
+    index: int  # type: ignore[assignment]
     score: float
     map: np.ndarray | None  # (H, W) float32 box-smoothed squared error
 
@@ -59,8 +60,10 @@ def smooth_map(error: torch.Tensor, window: int) -> torch.Tensor:
 
 @torch.no_grad()
 def window_errors(model: MemAutoEncoder, windows: torch.Tensor) -> torch.Tensor:
-    """Squared reconstruction error ``(B, T, H, W)`` of windows ``(B, C, T, H, W)``, summed
-    over channels."""
+    """Squared reconstruction error ``(B, T, H, W)`` of windows ``(B, C, T, H, W)``.
+
+    The error is summed over channels.
+    """
     reconstruction = model(windows).reconstruction
     return ((reconstruction - windows) ** 2).sum(dim=1)
 

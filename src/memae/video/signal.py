@@ -46,8 +46,10 @@ def frame_differences(frames: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
 
 
 def model_inputs(frames: Iterable[np.ndarray], signal: str) -> Iterable[np.ndarray]:
-    """The stream a model with ``input_signal=signal`` reads, from preprocessed frames:
-    ``(H, W)`` arrays, or ``(2, H, W)`` for ``"frames_and_difference"``."""
+    """The stream a model with ``input_signal=signal`` reads, from preprocessed frames.
+
+    Its items are ``(H, W)`` arrays, or ``(2, H, W)`` for ``"frames_and_difference"``.
+    """
     if signal == "frames":
         return frames
     if signal == "difference":
@@ -58,8 +60,10 @@ def model_inputs(frames: Iterable[np.ndarray], signal: str) -> Iterable[np.ndarr
 
 
 def frames_needed(indices: Sequence[int], signal: str) -> list[int]:
-    """Frames to read for a window of frame ``indices`` (increasing): with differences,
-    also the frame before each (none before frame 0)."""
+    """Frames to read for a window of frame ``indices`` (increasing).
+
+    With differences, also the frame before each (none before frame 0).
+    """
     if signal == "frames":
         return list(indices)
     return sorted({*indices, *(i - 1 for i in indices if i)})
@@ -67,9 +71,11 @@ def frames_needed(indices: Sequence[int], signal: str) -> list[int]:
 
 def window_input(frames: Mapping[int, np.ndarray], indices: Sequence[int],
                  signal: str) -> np.ndarray:
-    """A window ``(C, T, H, W)`` of what the model reads, from the preprocessed
-    :func:`frames_needed` of it (random access: the same values as :func:`model_inputs`
-    gives for those frames of the stream)."""
+    """A window ``(C, T, H, W)`` of what the model reads, from its preprocessed frames.
+
+    ``frames`` holds the :func:`frames_needed` of the window (random access: the same
+    values as :func:`model_inputs` gives for those frames of the stream).
+    """
     window = np.stack([frames[i] for i in indices])
     if signal == "frames":
         return window[None]
