@@ -74,14 +74,17 @@ class BenchmarkSpec:
     """A registered benchmark.
 
     ``validation_metrics`` reads the selection metrics (name -> MemAE's value, mean over
-    seeds) from a ``--config validation`` run's result, the first one being what
-    ``memae select`` ranks by; ``None``: the benchmark has no validation protocol.
+    seeds) from a ``--config validation`` run's result; ``None``: the benchmark has no
+    validation protocol. ``sample_shape`` is the shape of one of its samples (a typical
+    one where the data sets differ), on which ``memae select`` builds every
+    configuration before training any.
     """
 
     name: str
     description: str
     run: Callable[[BenchmarkOptions], BenchmarkResult]
     validation_metrics: Callable[[BenchmarkResult], dict[str, float]] | None = None
+    sample_shape: tuple[int, ...] | None = None
 
 
 _BENCHMARKS: dict[str, BenchmarkSpec] = {}

@@ -79,4 +79,4 @@ def run(options: BenchmarkOptions) -> BenchmarkResult:
 
 
 register_benchmark(BenchmarkSpec("cifar10", "one-class CIFAR-10, AE / MemAE-nonSpar / MemAE",
-                                 run, validation_metrics))
+                                 run, validation_metrics, (3, 32, 32)))

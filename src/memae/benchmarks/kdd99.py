@@ -161,4 +161,4 @@ def validation_metrics(result: BenchmarkResult) -> dict[str, float]:
 
 
 register_benchmark(BenchmarkSpec("kdd99", "KDDCUP99 (DAGMM protocol), precision/recall/F1",
-                                 run, validation_metrics))
+                                 run, validation_metrics, (118,)))

@@ -66,4 +66,4 @@ def run(options: BenchmarkOptions) -> BenchmarkResult:
 
 
 register_benchmark(BenchmarkSpec("mnist", "one-class MNIST, AE / MemAE-nonSpar / MemAE", run,
-                                 validation_metrics))
+                                 validation_metrics, (1, 28, 28)))

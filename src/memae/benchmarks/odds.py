@@ -163,4 +163,4 @@ def validation_metrics(result: BenchmarkResult) -> dict[str, float]:
 
 
 register_benchmark(BenchmarkSpec("odds", "17 ODDS sets vs PyOD AutoEncoder and IForest", run,
-                                 validation_metrics))
+                                 validation_metrics, (8,)))
