@@ -244,9 +244,9 @@ class Selection:
         header = ["point", *fields, *self.metric_names]
         table = [[row.label, *(_cell(row.values, f) for f in fields),
                   *(row.metrics[m] for m in self.metric_names)] for row in self.rows]
-        quick = " --quick," if self.quick else ""
+        quick = " --quick" if self.quick else ""
         note = (f"Validation runs of `memae benchmark {self.protocol} --config "
-                f"{self.preset.source},validation`{quick} ({VARIANT} only), the preset's "
+                f"{self.preset.source},validation{quick}` ({VARIANT} only), the preset's "
                 f"fields changed as each row shows; means over seeds {list(self.seeds)}. "
                 f"The test split is not read. Grid: "
                 f"{self.grid.path if self.grid.path is not None else 'built in code'}.")
