@@ -203,7 +203,7 @@ def test_select_prints_the_numbers_of_the_benchmark_validation_runs(
         record = json.loads((tmp_path / "direct" / f"kdd99_{path.stem}_validation_seeds0-1"
                                                    ".json").read_text())
         direct[name] = record["summary"]["variants"]["MemAE"]
-    for label, memory, f1, auc in cells:
+    for _, memory, f1, auc in cells:
         assert f1 == f"{direct[memory]['f1']['mean']:.4f}"
         assert auc == f"{direct[memory]['roc_auc']['mean']:.4f}"
     saved = json.loads((out / "select_kdd99-toy_memory_seeds0-1.json").read_text())

@@ -179,9 +179,11 @@ def selection_spec(preset: Preset) -> BenchmarkSpec:
     with_validation = [n for n in list_benchmarks()
                        if get_benchmark(n).validation_metrics is not None]
     if protocol not in list_benchmarks():
-        raise ValueError(f"preset {preset.source!r} is for protocol {protocol!r} (its name "
-                         f"before the first '-'), which is no benchmark; set "
-                         f"benchmark.protocol in the preset file to one of {with_validation}.")
+        whence = ("its benchmark.protocol" if preset.settings.protocol is not None
+                  else "its name before the first '-'")
+        raise ValueError(f"preset {preset.source!r} is for protocol {protocol!r} ({whence}), "
+                         f"which is no benchmark; set benchmark.protocol in the preset file "
+                         f"to one of {with_validation}.")
     spec = get_benchmark(protocol)
     if spec.validation_metrics is None:
         raise ValueError(f"benchmark {protocol} has no validation protocol: its only "
