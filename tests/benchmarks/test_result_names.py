@@ -64,7 +64,7 @@ def test_distinct_configurations_write_distinct_files(tmp_path: Path) -> None:
                                          "odds_odds_validation_seeds0-4"}
     record = json.loads((tmp_path / "odds_tabular_seeds0-4.json").read_text())
     assert record["summary"] == {"preset": "tabular"} and record["seeds"] == [0, 1, 2, 3, 4]
-    assert (tmp_path / "odds_odds_seed0.md").read_text().startswith("# odds_odds_seed0\n")
+    assert (tmp_path / "odds_odds_seed0.md").read_text().startswith("# odds\n\n| a |")
 
 
 def test_benchmark_runs_write_to_runs_by_default() -> None:

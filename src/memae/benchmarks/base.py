@@ -173,6 +173,6 @@ def write_result(result: BenchmarkResult, options: BenchmarkOptions) -> tuple[Pa
                                              else options.preset.to_dict()},
               "machine": machine_description()}
     write_text_atomic(json_path, json.dumps(record, indent=2, default=str), "result file")
-    write_text_atomic(md_path, f"# {stem}\n\n{result.markdown}\n\n"
+    write_text_atomic(md_path, f"# {result.name}\n\n{result.markdown}\n\n"
                                f"Wall time: {result.seconds:.1f} s\n", "result file")
     return json_path, md_path
