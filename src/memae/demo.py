@@ -25,7 +25,7 @@ from memae.detector import MemAEDetector
 # MNIST net, 4x4x64 for 28x28), where a plain autoencoder can rebuild digits
 # it never saw. The memory (400 items, cosine addressing at T=0.05) was chosen
 # on a selection split of the training half only, over three model seeds; the
-# test half was not looked at. See docs/demo.md.
+# test half was not looked at. See benchmarks/demo_selection.py and docs/demo.md.
 DEMO_SETTINGS: dict[str, Any] = {
     "model": "conv2d",
     "model_params": {"channels": (32,), "kernel_sizes": (3,), "strides": (2,),
