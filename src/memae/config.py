@@ -35,6 +35,7 @@ __all__ = [
     "RunConfig",
     "load_config_file",
     "parse_assignment",
+    "read_config_file",
     "resolve_config",
 ]
 
@@ -319,6 +320,17 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
 
     Returns the raw mapping; :func:`resolve_config` checks its keys.
     """
+    values = read_config_file(path)
+    if values is None:
+        return {}
+    if not isinstance(values, dict):
+        raise ValueError(f"config file {str(path)!r} must hold a mapping at the top level, "
+                         f"got {type(values).__name__}.")
+    return values
+
+
+def read_config_file(path: str | Path) -> Any:
+    """The value a YAML or JSON file holds, whatever it is (``None`` for an empty file)."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"config file {str(path)!r} does not exist; check --config.")
@@ -338,11 +350,6 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
         detail = " ".join(str(error).split())
         raise ValueError(f"config file {str(path)!r} is not valid {suffix[1:].upper()}: "
                          f"{detail}") from error
-    if values is None:
-        return {}
-    if not isinstance(values, dict):
-        raise ValueError(f"config file {str(path)!r} must hold a mapping at the top level, "
-                         f"got {type(values).__name__}.")
     return values
 
 

@@ -10,6 +10,10 @@ Every preset has the same schema, whatever the data kind::
     benchmark:               # optional: protocol settings (BenchmarkSettings)
       max_steps: 2000
 
+A preset belongs to one benchmark protocol (:attr:`Preset.protocol`, what
+``memae select`` runs): ``benchmark.protocol`` when the file sets it, else the
+preset name's part before the first ``-`` (``cifar10-paper`` runs ``cifar10``).
+
 The packaged presets are the files ``memae/presets/<name>.yaml``
 (:func:`list_presets`); :func:`load_preset` takes one of those names or the
 path of any preset file. ``detector`` keys are checked against the estimator's
@@ -78,6 +82,11 @@ class BenchmarkSettings:
         ``epochs`` then count passes over the augmented set).
     quick:
         Detector parameters that ``--quick`` (a smoke test, not a result) changes.
+    protocol:
+        The benchmark whose protocol the preset is for (``kdd99``, ``odds``, ``mnist``,
+        ...); ``None``: the preset name's part before the first ``-``
+        (:attr:`Preset.protocol`). ``memae benchmark NAME`` refuses a preset that names
+        another benchmark here.
     """
 
     max_steps: int | None = None
@@ -87,6 +96,7 @@ class BenchmarkSettings:
     image_normalization: str = "none"
     augmentation: str = "none"
     quick: dict[str, Any] = field(default_factory=dict)
+    protocol: str | None = None
 
     def __post_init__(self) -> None:
         steps = self.max_steps
@@ -100,6 +110,9 @@ class BenchmarkSettings:
             if not isinstance(getattr(self, name), str):
                 raise ValueError(f"benchmark.{name} must be a name, got "
                                  f"{getattr(self, name)!r}; write e.g. {name}: none.")
+        if self.protocol is not None and not isinstance(self.protocol, str):
+            raise ValueError(f"benchmark.protocol must be a benchmark name, got "
+                             f"{self.protocol!r}; write e.g. protocol: kdd99.")
         if not isinstance(self.quick, Mapping):
             raise ValueError(f"benchmark.quick must map detector parameters to values, got "
                              f"{self.quick!r}; write e.g. quick: {{epochs: 2}}.")
@@ -154,6 +167,14 @@ class Preset:
         if self.path is None or self.path.parent == PRESET_DIR:
             return self.name
         return str(self.path)
+
+    @property
+    def protocol(self) -> str:
+        """The benchmark protocol this preset is for.
+
+        ``benchmark.protocol`` when set, else the name's part before the first ``-``.
+        """
+        return self.settings.protocol or self.name.partition("-")[0]
 
     @property
     def settings(self) -> BenchmarkSettings:

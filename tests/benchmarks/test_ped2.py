@@ -41,7 +41,7 @@ def test_quick_benchmark_writes_json_and_markdown(fake_data: Path, tmp_path: Pat
     code = main(["--quiet", "benchmark", "ped2", "--quick", "--config", "cpu-ae",
                  "--data-dir", str(fake_data), "--out", str(tmp_path)])
     assert code == 0
-    record = json.loads((tmp_path / "ped2_quick.json").read_text())
+    record = json.loads((tmp_path / "ped2_ped2-cpu_ae_seed0_quick.json").read_text())
     assert [r["mode"] for r in record["rows"]] == ["sliding", "fast"]
     assert all(0.0 <= r["frame_auc"] <= 1.0 and r["pixel_auc"] is None for r in record["rows"])
     assert record["settings"]["config"]["memory"] is False
@@ -49,10 +49,10 @@ def test_quick_benchmark_writes_json_and_markdown(fake_data: Path, tmp_path: Pat
     assert record["rows"][0]["train_steps"] == 2
     assert record["summary"]["paper_frame_auc"] == 0.917
     assert record["summary"]["n_test_frames"] == 48
-    markdown = (tmp_path / "ped2_quick.md").read_text()
+    markdown = (tmp_path / "ped2_ped2-cpu_ae_seed0_quick.md").read_text()
     assert "| cpu-ae | 0 | sliding | 1 |" in markdown
     assert "Paper (AE, Ped2 frame AUC): 0.917" in markdown
-    assert (tmp_path / "ped2_cpu-ae_seed0.safetensors").is_file()
+    assert (tmp_path / "ped2_ped2-cpu_ae_seed0_quick.safetensors").is_file()
 
 
 def test_benchmark_writes_raw_frame_scores_that_reproduce_its_aucs(
@@ -60,10 +60,10 @@ def test_benchmark_writes_raw_frame_scores_that_reproduce_its_aucs(
     code = main(["--quiet", "benchmark", "ped2", "--quick", "--data-dir", str(fake_data),
                  "--out", str(tmp_path)])
     assert code == 0
-    record = json.loads((tmp_path / "ped2_quick.json").read_text())
+    record = json.loads((tmp_path / "ped2_ped2-cpu_seed0_quick.json").read_text())
     window = record["settings"]["config"]["temporal_smoothing"]
     assert window == 7
-    with (tmp_path / "ped2_cpu_seed0_scores.csv").open() as handle:
+    with (tmp_path / "ped2_ped2-cpu_seed0_quick_scores.csv").open() as handle:
         table = list(csv.DictReader(handle))
     assert len(table) == 2 * 48
     for row in record["rows"]:

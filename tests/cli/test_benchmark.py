@@ -19,12 +19,12 @@ def test_kdd99_quick_through_the_command_line(data_root: Path, tmp_path: Path,
     code = main(["benchmark", "kdd99", "--quick", "--out", str(tmp_path),
                  "--data-dir", str(data_root), "--jobs", "2"])
     assert code == 0
-    record = json.loads((tmp_path / "kdd99_quick.json").read_text())
+    record = json.loads((tmp_path / "kdd99_kdd99_seed0_quick.json").read_text())
     f1 = record["summary"]["variants"]["MemAE"]["f1"]["mean"]
     assert f1 >= 0.85, record["summary"]
     assert record["options"]["quick"] is True and record["seconds"] > 0
     assert record["options"]["jobs"] == 2 and len(record["rows"]) == 3
-    assert "| MemAE |" in (tmp_path / "kdd99_quick.md").read_text()
+    assert "| MemAE |" in (tmp_path / "kdd99_kdd99_seed0_quick.md").read_text()
     assert "wall time" in capsys.readouterr().out
 
 

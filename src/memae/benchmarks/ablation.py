@@ -78,14 +78,17 @@ def quick_preset(preset: Preset) -> Preset:
 
 
 def benchmark_preset(config: str | None, benchmark: str, kind: str,
-                     modes: Sequence[str] = (), aliases: Mapping[str, str] | None = None
-                     ) -> tuple[Preset, set[str]]:
+                     modes: Sequence[str] = (), aliases: Mapping[str, str] | None = None,
+                     preset: Preset | None = None) -> tuple[Preset, set[str]]:
     """``--config`` as a preset and a set of protocol modes.
 
     ``config`` is comma-separated: each token is one of ``modes`` (e.g.
     ``validation``), a short name in ``aliases`` (``paper`` -> ``cifar10-paper``),
     a packaged preset name or the path of a preset file; ``default`` and an empty
-    value mean the preset named ``benchmark``. At most one preset, of ``kind``.
+    value mean the preset named ``benchmark``. At most one preset, of ``kind``;
+    ``preset`` (:attr:`BenchmarkOptions.preset`) is that preset, and ``config``
+    then holds modes only. A preset whose ``benchmark.protocol`` names another
+    benchmark is refused.
     """
     aliases = dict(aliases or {})
     tokens = [t.strip() for t in (config or "").split(",") if t.strip() not in ("", "default")]
@@ -94,18 +97,28 @@ def benchmark_preset(config: str | None, benchmark: str, kind: str,
     if len(named) > 1:
         raise ValueError(f"--config {config!r}: more than one preset ({named}); pass one, "
                          f"with any of the modes {list(modes)}.")
-    name = aliases.get(named[0], named[0]) if named else benchmark
-    try:
-        preset = load_preset(name)
-    except (ValueError, FileNotFoundError) as error:
-        others = [*modes, *aliases]
-        raise type(error)(f"--config {config!r}: {error} {benchmark} also takes "
-                          f"{', '.join(others) or 'no other names'} (comma-separated)."
-                          ) from error
+    if preset is not None and named:
+        raise ValueError(f"--config {config!r} names a preset ({named[0]!r}) beside the "
+                         f"preset given as an object ({preset.name!r}); pass one of them, "
+                         f"the config then holds only modes from {list(modes)}.")
+    if preset is None:
+        name = aliases.get(named[0], named[0]) if named else benchmark
+        try:
+            preset = load_preset(name)
+        except (ValueError, FileNotFoundError) as error:
+            others = [*modes, *aliases]
+            raise type(error)(f"--config {config!r}: {error} {benchmark} also takes "
+                              f"{', '.join(others) or 'no other names'} (comma-separated)."
+                              ) from error
     if preset.kind != kind:
         raise ValueError(f"--config {config!r}: preset {preset.source!r} has kind "
                          f"{preset.kind!r}, but benchmark {benchmark} trains on {kind} data; "
                          f"pass a {kind} preset (`memae presets` lists them).")
+    protocol = preset.settings.protocol
+    if protocol is not None and protocol != benchmark:
+        raise ValueError(f"--config {config!r}: preset {preset.source!r} sets "
+                         f"benchmark.protocol: {protocol}, not {benchmark}; run it with "
+                         f"`memae benchmark {protocol}`, or change its benchmark.protocol.")
     return preset, given
 
 

@@ -23,7 +23,12 @@ from memae.benchmarks.base import (
     BenchmarkSpec,
     register_benchmark,
 )
-from memae.benchmarks.oneclass import ImageBenchmark, ImageSplits, run_image_benchmark
+from memae.benchmarks.oneclass import (
+    ImageBenchmark,
+    ImageSplits,
+    run_image_benchmark,
+    validation_metrics,
+)
 from memae.benchmarks.parallel import cpu_seconds
 from memae.data import CIFAR10_CLASSES, find_dataset, load_cifar10
 
@@ -58,7 +63,7 @@ def run(options: BenchmarkOptions) -> BenchmarkResult:
     """One-class CIFAR-10 for AE, MemAE-nonSpar and MemAE."""
     started, cpu_started = time.perf_counter(), cpu_seconds()
     preset, modes = benchmark_preset(options.config, "cifar10", "images", ("validation",),
-                                     ALIASES)
+                                     ALIASES, options.preset)
     validation = "validation" in modes
     # The quick test trains on its classes only; no need to decode the others.
     needed = ([CIFAR10_CLASSES[c] for c in SPEC.quick_classes]
@@ -66,11 +71,12 @@ def run(options: BenchmarkOptions) -> BenchmarkResult:
     rows, summary, markdown, settings = run_image_benchmark(
         SPEC, load_splits(options, needed), preset, quick=options.quick,
         validation=validation, seeds=options.seeds or (0,), device=options.device,
-        jobs=options.jobs, threads=options.threads)
+        jobs=options.jobs, threads=options.threads, variants=options.variants)
     settings["cpu_seconds"] = cpu_seconds() - cpu_started
     return BenchmarkResult("cifar10", rows, summary, markdown, time.perf_counter() - started,
-                           settings)
+                           settings, preset.name, tuple(settings["seeds"]),
+                           tuple(sorted(modes)))
 
 
 register_benchmark(BenchmarkSpec("cifar10", "one-class CIFAR-10, AE / MemAE-nonSpar / MemAE",
-                                 run))
+                                 run, validation_metrics, (3, 32, 32)))

@@ -20,7 +20,12 @@ from memae.benchmarks.base import (
     BenchmarkSpec,
     register_benchmark,
 )
-from memae.benchmarks.oneclass import ImageBenchmark, ImageSplits, run_image_benchmark
+from memae.benchmarks.oneclass import (
+    ImageBenchmark,
+    ImageSplits,
+    run_image_benchmark,
+    validation_metrics,
+)
 from memae.benchmarks.parallel import cpu_seconds
 from memae.data import find_dataset, load_mnist
 
@@ -48,14 +53,17 @@ def load_splits(options: BenchmarkOptions) -> ImageSplits:
 def run(options: BenchmarkOptions) -> BenchmarkResult:
     """One-class MNIST for AE, MemAE-nonSpar and MemAE."""
     started, cpu_started = time.perf_counter(), cpu_seconds()
-    preset, modes = benchmark_preset(options.config, "mnist", "images", ("validation",))
+    preset, modes = benchmark_preset(options.config, "mnist", "images", ("validation",),
+                                     preset=options.preset)
     rows, summary, markdown, settings = run_image_benchmark(
         SPEC, load_splits(options), preset, quick=options.quick,
         validation="validation" in modes, seeds=options.seeds or (0,), device=options.device,
-        jobs=options.jobs, threads=options.threads)
+        jobs=options.jobs, threads=options.threads, variants=options.variants)
     settings["cpu_seconds"] = cpu_seconds() - cpu_started
     return BenchmarkResult("mnist", rows, summary, markdown, time.perf_counter() - started,
-                           settings)
+                           settings, preset.name, tuple(settings["seeds"]),
+                           tuple(sorted(modes)))
 
 
-register_benchmark(BenchmarkSpec("mnist", "one-class MNIST, AE / MemAE-nonSpar / MemAE", run))
+register_benchmark(BenchmarkSpec("mnist", "one-class MNIST, AE / MemAE-nonSpar / MemAE", run,
+                                 validation_metrics, (1, 28, 28)))

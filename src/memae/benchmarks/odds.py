@@ -125,7 +125,8 @@ def summarize(rows: Sequence[dict[str, Any]], seeds: Sequence[int],
 def run(options: BenchmarkOptions) -> BenchmarkResult:
     """All ODDS sets (quick: two of them, one seed) for our three variants and PyOD."""
     started, cpu_started = time.perf_counter(), cpu_seconds()
-    preset, modes = benchmark_preset(options.config, "odds", "tabular", ("validation",))
+    preset, modes = benchmark_preset(options.config, "odds", "tabular", ("validation",),
+                                     preset=options.preset)
     validation = "validation" in modes
     root = find_dataset("odds", options.data_dir)
     names = list_odds(root)
@@ -134,11 +135,15 @@ def run(options: BenchmarkOptions) -> BenchmarkResult:
         names = [n for n in names if n in QUICK_DATASETS]
         preset = quick_preset(preset)
     data = {name: load_odds(root / f"{name}.mat") for name in names}
+    methods = METHODS if options.variants is None else options.variants
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown:
+        raise ValueError(f"variants must be names from {list(METHODS)}, got {unknown!r}.")
 
     def unit_rows(unit: tuple[str, int]) -> list[dict[str, Any]]:
         name, seed = unit
-        return evaluate_split(name, *data[name], seed, preset, device=options.device,
-                              validation=validation)
+        return evaluate_split(name, *data[name], seed, preset, methods, options.device,
+                              validation)
 
     units = [(name, seed) for name in names for seed in seeds]
     rows = [row for rows_of_unit in run_units(unit_rows, units, options.jobs, options.threads)
@@ -148,7 +153,14 @@ def run(options: BenchmarkOptions) -> BenchmarkResult:
                 "test_size": TEST_SIZE, "validation": validation}
     settings["cpu_seconds"] = cpu_seconds() - cpu_started
     return BenchmarkResult("odds", rows, summary, markdown, time.perf_counter() - started,
-                           settings)
+                           settings, preset.name, tuple(seeds), tuple(sorted(modes)))
 
 
-register_benchmark(BenchmarkSpec("odds", "17 ODDS sets vs PyOD AutoEncoder and IForest", run))
+def validation_metrics(result: BenchmarkResult) -> dict[str, float]:
+    """MemAE's ROC-AUC and AUPR: the mean over data sets of the mean over seeds."""
+    return {"ROC-AUC": result.summary["mean_roc_auc"]["MemAE"],
+            "AUPR": result.summary["mean_aupr"]["MemAE"]}
+
+
+register_benchmark(BenchmarkSpec("odds", "17 ODDS sets vs PyOD AutoEncoder and IForest", run,
+                                 validation_metrics, (8,)))

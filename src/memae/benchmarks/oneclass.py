@@ -180,6 +180,12 @@ def summarize_oneclass(rows: Sequence[dict[str, Any]], paper: dict[str, float],
     return summary, markdown
 
 
+def validation_metrics(result: Any) -> dict[str, float]:
+    """MemAE's ROC-AUC and AUPR from a result: the mean over classes of the mean over seeds."""
+    return {"ROC-AUC": result.summary["mean_roc_auc"]["MemAE"],
+            "AUPR": result.summary["mean_aupr"]["MemAE"]}
+
+
 @dataclass(frozen=True)
 class ImageBenchmark:
     """What differs between the MNIST and CIFAR-10 one-class benchmarks.
@@ -200,11 +206,13 @@ class ImageBenchmark:
 
 def run_image_benchmark(spec: ImageBenchmark, splits: ImageSplits, preset: Preset,
                         *, quick: bool, validation: bool, seeds: Sequence[int],
-                        device: str, jobs: int = 1, threads: int = 1
+                        device: str, jobs: int = 1, threads: int = 1,
+                        variants: Sequence[str] | None = None
                         ) -> tuple[list[dict[str, Any]], dict[str, Any], str, dict[str, Any]]:
     """Run the protocol on the test split, or on a held-out training split.
 
-    Returns ``(rows, summary, markdown, settings)``.
+    ``variants`` (``None``: all three, or ``spec.quick_variants`` with ``quick``) are the
+    ablation variants to train. Returns ``(rows, summary, markdown, settings)``.
     """
     if validation:
         train_x, train_y, val_x, val_y = holdout_split(
@@ -215,7 +223,8 @@ def run_image_benchmark(spec: ImageBenchmark, splits: ImageSplits, preset: Prese
         eval_x, eval_y = subsample(splits.eval_x, splits.eval_y, spec.quick_eval, seed=0)
         splits = ImageSplits(splits.train_x, splits.train_y, eval_x, eval_y, splits.class_names)
         classes, preset = spec.quick_classes, quick_preset(preset)
-    variants = spec.quick_variants if quick else tuple(VARIANTS)
+    if variants is None:
+        variants = spec.quick_variants if quick else tuple(VARIANTS)
     rows = run_oneclass(splits, preset, classes, seeds, device, variants, jobs, threads)
     where = ("validation split: held-out training images, test split unused" if validation
              else "test split")

@@ -30,6 +30,7 @@ from memae.benchmarks.base import (
     BenchmarkResult,
     BenchmarkSpec,
     register_benchmark,
+    result_stem,
 )
 from memae.data.datadir import resolve_data_dir
 from memae.presets import load_preset
@@ -77,6 +78,9 @@ def run(options: BenchmarkOptions) -> BenchmarkResult:
     The pixel AUC is measured too when the pixel masks are in the data folder.
     """
     began = time.perf_counter()
+    if options.preset is not None or options.variants is not None:
+        raise ValueError("ped2 takes its preset and variant from --config (cpu, paper, "
+                         "cpu-ae, ...), not as options.preset / options.variants.")
     if options.jobs > 1:
         raise ValueError(f"--jobs {options.jobs}: ped2 trains one video model at a time; to "
                          "use more cores, run one command per seed side by side (--seeds S "
@@ -91,12 +95,14 @@ def run(options: BenchmarkOptions) -> BenchmarkResult:
     masks = None
     if mask_file.is_file():
         masks = load_pixel_masks(mask_file, [ped2_mask_name(c.name) for c in test_clips])
-    rows, settings = [], {}
+    rows: list[dict[str, Any]] = []
+    settings: dict[str, Any] = {}
+    label, modes = _label(options)
     for name, seed, detector, described in _detectors(options, seeds, train_clips):
         settings = described
-        stem = options.out_dir / f"ped2_{name}_seed{seed}"
+        stem = options.out_dir / result_stem("ped2", label, (seed,), modes, options.quick)
         if options.model is None:
-            detector.save(stem.with_suffix(".safetensors"))
+            detector.save(stem.with_name(stem.name + ".safetensors"))
         results = []
         for mode in ("sliding", "fast"):
             result = evaluate_mode(detector, test_clips, mode, masks)
@@ -128,8 +134,22 @@ def run(options: BenchmarkOptions) -> BenchmarkResult:
         "paper_variant": PAPER_NAMES[variant],
         "n_test_frames": sum(c.n_frames for c in test_clips),
     }
+    trained = [int(row["seed"]) for row in rows if row["mode"] == "sliding"]
     return BenchmarkResult("ped2", rows, summary, _markdown(rows, summary),
-                           time.perf_counter() - began, settings)
+                           time.perf_counter() - began, settings, label,
+                           tuple(trained), modes)
+
+
+def _label(options: BenchmarkOptions) -> tuple[str, tuple[str, ...]]:
+    """What the run's files are named by.
+
+    The preset and the variant (``ae``, ``nonspar``), or ``model-<run directory>``
+    for ``--model``.
+    """
+    if options.model is not None:
+        return f"model-{locate_model(options.model)[1].root.name}", ()
+    base, _, variant = (options.config or "cpu").partition("-")
+    return PRESETS.get(base, base), (variant,) if variant else ()
 
 
 def _detectors(options: BenchmarkOptions, seeds: Sequence[int],

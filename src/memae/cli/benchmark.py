@@ -15,10 +15,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Register ``memae benchmark NAME`` and its options on ``subparsers``."""
     parser = subparsers.add_parser(
         "benchmark", help="reproduce a paper benchmark on real data",
-        description="Runs a benchmark and writes <out>/<name>.json and <out>/<name>.md.")
+        description="Runs a benchmark and writes <out>/<name>_<preset>[_<mode>]_<seeds>.json "
+                    "and .md (e.g. runs/kdd99_kdd99_seeds0-19.json; --quick adds _quick).")
     parser.add_argument("name", help=f"one of: {', '.join(list_benchmarks()) or '(none yet)'}")
     parser.add_argument("--quick", action="store_true", help="small smoke-test variant")
-    parser.add_argument("--out", type=Path, default=Path("results"), help="output folder")
+    parser.add_argument("--out", type=Path, default=Path("runs"),
+                        help="output folder (default: runs)")
     parser.add_argument("--data-dir", type=Path, default=None,
                         help="data folder (default: $MEMAE_DATA)")
     parser.add_argument("--seeds", type=int, nargs="+", default=None, help="random seeds")
