@@ -18,6 +18,7 @@ from memae.benchmarks import (
     register_benchmark,
     write_result,
 )
+from memae.benchmarks.base import markdown_table, mean_std
 
 
 def test_every_benchmark_module_registers_its_benchmark() -> None:
@@ -50,3 +51,10 @@ def test_write_result_stores_the_record_and_the_table(tmp_path: Path) -> None:
     assert md_path.read_text() == "# toy\n\n| a |\n|---|\n\nWall time: 12.3 s\n"
     full = write_result(result, BenchmarkOptions(out_dir=tmp_path))
     assert [p.name for p in full] == ["toy.json", "toy.md"]
+
+
+def test_mean_std_and_markdown_table() -> None:
+    assert mean_std([1.0, 3.0]) == (2.0, 1.0)
+    assert mean_std([0.5]) == (0.5, 0.0)
+    table = markdown_table(["a", "b"], [["x", 0.123456], ["y", "-"]])
+    assert table.splitlines() == ["| a | b |", "|---|---|", "| x | 0.1235 |", "| y | - |"]

@@ -16,13 +16,13 @@ import time
 import numpy as np
 from einops import rearrange
 
-from memae.benchmarks.ablation import benchmark_preset
 from memae.benchmarks.base import (
     BenchmarkOptions,
     BenchmarkResult,
     BenchmarkSpec,
     register_benchmark,
 )
+from memae.benchmarks.detectors import benchmark_preset
 from memae.benchmarks.oneclass import (
     ImageBenchmark,
     ImageSplits,

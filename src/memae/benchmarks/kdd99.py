@@ -23,19 +23,15 @@ from sklearn.metrics import precision_recall_fscore_support, roc_auc_score
 from sklearn.preprocessing import MinMaxScaler
 
 from memae.ablation import VARIANTS
-from memae.benchmarks.ablation import (
-    benchmark_preset,
-    make_detector,
-    markdown_table,
-    mean_std,
-    quick_preset,
-)
 from memae.benchmarks.base import (
     BenchmarkOptions,
     BenchmarkResult,
     BenchmarkSpec,
+    markdown_table,
+    mean_std,
     register_benchmark,
 )
+from memae.benchmarks.detectors import benchmark_preset, make_detector, quick_preset
 from memae.benchmarks.parallel import cpu_seconds, run_units
 from memae.data import find_dataset, load_kddcup99
 from memae.presets import Preset

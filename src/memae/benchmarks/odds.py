@@ -22,19 +22,15 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 from sklearn.model_selection import train_test_split
 
 from memae.ablation import VARIANTS
-from memae.benchmarks.ablation import (
-    benchmark_preset,
-    make_detector,
-    markdown_table,
-    mean_std,
-    quick_preset,
-)
 from memae.benchmarks.base import (
     BenchmarkOptions,
     BenchmarkResult,
     BenchmarkSpec,
+    markdown_table,
+    mean_std,
     register_benchmark,
 )
+from memae.benchmarks.detectors import benchmark_preset, make_detector, quick_preset
 from memae.benchmarks.parallel import cpu_seconds, run_units
 from memae.data import find_dataset, list_odds, load_odds
 from memae.presets import Preset

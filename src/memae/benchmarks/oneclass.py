@@ -24,7 +24,8 @@ import numpy as np
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from memae.ablation import VARIANTS
-from memae.benchmarks.ablation import make_detector, markdown_table, mean_std, quick_preset
+from memae.benchmarks.base import markdown_table, mean_std
+from memae.benchmarks.detectors import make_detector, quick_preset
 from memae.benchmarks.parallel import run_units
 from memae.detector import MemAEDetector
 from memae.ensemble import MemAEEnsemble
@@ -192,7 +193,7 @@ class ImageBenchmark:
 
     ``quick_*`` define the CI smoke test: the ``quick_variants`` of the
     ``quick_classes`` only, scored on ``quick_eval`` random evaluation images, with
-    the preset's ``benchmark.quick`` changes (:func:`memae.benchmarks.ablation.quick_preset`).
+    the preset's ``benchmark.quick`` changes (:func:`memae.benchmarks.detectors.quick_preset`).
     """
 
     name: str

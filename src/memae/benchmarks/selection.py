@@ -40,13 +40,13 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from memae.atomic import write_text_atomic
-from memae.benchmarks.ablation import markdown_table
 from memae.benchmarks.base import (
     BenchmarkOptions,
     BenchmarkSpec,
     get_benchmark,
     list_benchmarks,
     machine_description,
+    markdown_table,
     seeds_label,
 )
 from memae.config import read_config_file

@@ -10,14 +10,7 @@ from sklearn.pipeline import Pipeline
 
 from memae import MemAEDetector
 from memae.ablation import VARIANTS
-from memae.benchmarks.ablation import (
-    benchmark_preset,
-    epochs_for,
-    make_detector,
-    markdown_table,
-    mean_std,
-    quick_preset,
-)
+from memae.benchmarks.detectors import benchmark_preset, epochs_for, make_detector, quick_preset
 from memae.ensemble import MemAEEnsemble
 from memae.presets import Preset, load_preset
 
@@ -89,13 +82,6 @@ def test_benchmark_config_takes_modes_aliases_names_and_files(tmp_path) -> None:
         benchmark_preset("mnist", "kdd99", "tabular")
     with pytest.raises(ValueError, match="more than one preset"):
         benchmark_preset("odds,kdd99", "kdd99", "tabular")
-
-
-def test_mean_std_and_markdown_table() -> None:
-    assert mean_std([1.0, 3.0]) == (2.0, 1.0)
-    assert mean_std([0.5]) == (0.5, 0.0)
-    table = markdown_table(["a", "b"], [["x", 0.123456], ["y", "-"]])
-    assert table.splitlines() == ["| a | b |", "|---|---|", "| x | 0.1235 |", "| y | - |"]
 
 
 # The MemAE detector each benchmark builds (seed 7), written out in full: a change to a

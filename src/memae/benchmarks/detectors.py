@@ -1,4 +1,4 @@
-"""The detector of each ablation variant under a benchmark's preset, and shared helpers.
+"""The detector of each ablation variant under a benchmark's preset.
 
 Every benchmark trains the same encoder and decoder the three ways of
 :data:`memae.ablation.VARIANTS` (AE, MemAE-nonSpar, MemAE; Gong et al., ICCV 2019,
@@ -15,7 +15,6 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import numpy as np
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import QuantileTransformer
 
@@ -120,18 +119,3 @@ def benchmark_preset(config: str | None, benchmark: str, kind: str,
                          f"benchmark.protocol: {protocol}, not {benchmark}; run it with "
                          f"`memae benchmark {protocol}`, or change its benchmark.protocol.")
     return preset, given
-
-
-def mean_std(values: Sequence[float]) -> tuple[float, float]:
-    """Mean and population standard deviation (0 for a single value)."""
-    array = np.asarray(values, dtype=np.float64)
-    return float(array.mean()), float(array.std())
-
-
-def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    """A GitHub Markdown table; floats are written with 4 decimals."""
-    def cell(value: Any) -> str:
-        return f"{value:.4f}" if isinstance(value, float) else str(value)
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
-    return "\n".join(lines)
