@@ -329,26 +329,30 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
     return values
 
 
-def read_config_file(path: str | Path) -> Any:
-    """The value a YAML or JSON file holds, whatever it is (``None`` for an empty file)."""
+def read_config_file(path: str | Path, what: str = "config file", flag: str = "--config"
+                     ) -> Any:
+    """The value a YAML or JSON file holds, whatever it is (``None`` for an empty file).
+
+    ``what`` and ``flag`` name the file and the option that gave it, in messages.
+    """
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"config file {str(path)!r} does not exist; check --config.")
+        raise FileNotFoundError(f"{what} {str(path)!r} does not exist; check {flag}.")
     suffix = path.suffix.lower()
     if suffix not in (".json", ".yaml", ".yml"):
-        raise ValueError(f"config file {str(path)!r} must end in .yaml, .yml or .json, "
+        raise ValueError(f"{what} {str(path)!r} must end in .yaml, .yml or .json, "
                          f"got {suffix!r}.")
     try:
         text = path.read_text(encoding="utf-8-sig")  # a leading BOM is dropped
     except UnicodeDecodeError as error:
-        raise ValueError(f"config file {str(path)!r} is not UTF-8 text (byte "
+        raise ValueError(f"{what} {str(path)!r} is not UTF-8 text (byte "
                          f"{error.start}: {error.reason}); save it as UTF-8.") from error
     try:
         values = (json.loads(text, object_pairs_hook=_unique_pairs) if suffix == ".json"
                   else _yaml(text))
     except (ValueError, yaml.YAMLError) as error:
         detail = " ".join(str(error).split())
-        raise ValueError(f"config file {str(path)!r} is not valid {suffix[1:].upper()}: "
+        raise ValueError(f"{what} {str(path)!r} is not valid {suffix[1:].upper()}: "
                          f"{detail}") from error
     return values
 

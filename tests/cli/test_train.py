@@ -26,6 +26,7 @@ from memae.config import parse_assignment
 from memae.run_dir import RunDir
 from memae.scores_file import read_scores
 from memae.training_checkpoint import CHECKPOINT_NAME, load_checkpoint
+from memae.video import make_synthetic_videos, write_frame_folders
 from tests.cli.conftest import (
     CLI_SETTINGS,
     SUFFIXES,
@@ -523,3 +524,16 @@ def test_train_takes_the_images_preset_for_an_image_folder(tmp_path: Path) -> No
     assert main(["-q", "train", "--preset", "images", "--data", str(folder.parent), "--out",
                  str(run), "--epochs", "1"]) == 0
     assert saved(run)["preset"] == "images" and saved(run)["detector"]["model"] == "conv2d"
+
+
+def test_a_video_preset_trains_without_a_warning_about_its_quick_settings(
+        tmp_path: Path, caplog) -> None:
+    root = write_frame_folders(make_synthetic_videos(n_train=1, n_test=1, n_frames=20, seed=0),
+                               tmp_path / "videos")
+    run = tmp_path / "run"
+    assert main(["-q", "train", "--preset", "ped2-cpu", "--data", str(root), "--out", str(run),
+                 "--set", "detector.size=[32, 32]", "--set", "detector.clip_length=8",
+                 "--set", "detector.max_steps=1", "--set", "detector.cache_frames=8",
+                 "--memory-size", "20"]) == 0
+    assert "benchmark section" not in caplog.text
+    assert yaml.safe_load((run / "config.yaml").read_text())["kind"] == "video"

@@ -136,7 +136,7 @@ def parse_grid(values: Any, where: str = "grid") -> Grid:
 def load_grid(path: str | Path) -> Grid:
     """The grid file at ``path`` (YAML or JSON)."""
     path = Path(path)
-    grid = parse_grid(read_config_file(path), f"grid file {str(path)!r}")
+    grid = parse_grid(read_config_file(path, "grid file", "--grid"), f"grid file {str(path)!r}")
     return dataclasses.replace(grid, path=path)
 
 

@@ -146,22 +146,40 @@ def build_config(args: argparse.Namespace) -> RunConfig:
     the file) goes under the file; ``config.preset`` records which it was.
     """
     file_values = load_config_file(args.config) if args.config is not None else None
-    overrides = [flag_overrides(args), *(parse_assignment(text) for text in args.set)]
-    config = resolve_config(file_values, overrides)
-    _required_paths(config)
-    if config.preset is not None:
-        preset = load_preset(config.preset)
-        kind = check_preset_kind(preset, config)
-        if preset.benchmark:
+    layers = [file_values or {}, *(flag_overrides(args), *(parse_assignment(text)
+                                                          for text in args.set))]
+    name = _last(layers, "preset")
+    if name is None:
+        config = resolve_config(layers[0], layers[1:])
+    else:
+        preset = load_preset(name)
+        given = _last(layers, "kind")
+        # A video preset makes a video run, so its settings (detector.size, ...) are
+        # read as video settings from the first layer on.
+        first = "video" if preset.kind == "video" and given in (None, "auto", "video") \
+            else given or "auto"
+        probe = resolve_config({"kind": first}, layers)
+        _required_paths(probe)
+        kind = check_preset_kind(preset, probe)
+        # quick and protocol concern only `memae benchmark`; the other settings change
+        # what a benchmark trains, which a user should know train leaves out.
+        ignored = [key for key in preset.benchmark if key not in ("quick", "protocol")]
+        if ignored:
             logger.warning("preset %r: its benchmark section (%s) applies to `memae "
                            "benchmark` only; memae train uses its detector section",
-                           preset.source, ", ".join(preset.benchmark))
+                           preset.source, ", ".join(ignored))
         config = resolve_config({"kind": kind, "detector": preset.detector},
-                                [file_values or {}, *overrides, {"preset": preset.source}])
+                                [*layers, {"preset": preset.source}])
     data_path, run_dir = _required_paths(config)
     config.data.path = str(Path(data_path).expanduser().resolve())
     config.output.run_dir = str(Path(run_dir).expanduser().resolve())
     return config
+
+
+def _last(layers: list[dict[str, Any]], key: str) -> Any:
+    """The value of top-level ``key`` in the last layer that sets it (``None``: none)."""
+    values = [layer[key] for layer in layers if isinstance(layer, dict) and key in layer]
+    return values[-1] if values else None
 
 
 def _required_paths(config: RunConfig) -> tuple[str, str]:
@@ -182,14 +200,18 @@ def check_preset_kind(preset: Preset, config: RunConfig) -> str:
         if config.kind in ("auto", "video") and preset.kind == "video":
             return "video"
         raise ValueError(f"preset {preset.source!r} is for {preset.kind} data, but this run "
-                         f"has kind {config.kind!r}; pass a {config.kind} preset (`memae "
+                         f"has kind {config.kind!r}; pass {_a(config.kind)} preset (`memae "
                          "presets` lists them), or drop --kind.")
     kind = PRESET_KINDS[detect_kind(_required_paths(config)[0], config.data.format)]
     if preset.kind != kind:
         raise ValueError(f"preset {preset.source!r} is for {preset.kind} data, but "
-                         f"{config.data.path!r} is {kind} data; pass a {kind} preset "
+                         f"{config.data.path!r} is {kind} data; pass {_a(kind)} preset "
                          f"(`memae presets` lists them), e.g. --preset {kind}.")
     return config.kind
+
+
+def _a(word: str) -> str:
+    return f"{'an' if word[0] in 'aeiou' else 'a'} {word}"
 
 
 def resume_config(args: argparse.Namespace) -> RunConfig:
