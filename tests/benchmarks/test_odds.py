@@ -57,7 +57,9 @@ def test_odds_quick_beats_chance(data_root: Path, tmp_path: Path) -> None:
     pytest.importorskip("pyod")
     result = quick("odds", data_root, tmp_path)
     means = result["summary"]["mean_roc_auc"]
-    assert set(means) == {"AE", "MemAE-nonSpar", "MemAE", "PyOD AutoEncoder", "PyOD IForest"}
+    assert set(means) == {"AE", "MemAE-nonSpar", "MemAE", "PyOD AutoEncoder", "PyOD IForest",
+                          "PyOD ECOD", "PyOD KNN"}
+    assert set(result["summary"]["mean_rank_roc_auc"]) == set(means)
     # measured 0.8852 (members with a 2000-item memory), the smaller members before 0.8954,
     # the single detector before the ensemble 0.8437
     assert means["MemAE"] >= 0.85 and means["PyOD IForest"] >= 0.8, means
