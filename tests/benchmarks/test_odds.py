@@ -48,6 +48,27 @@ def test_summary_means_and_memae_wins() -> None:
     assert summary["memae_beats_ae_roc_auc"] == "1/2"
     assert "| **mean ROC-AUC** | 0.8000 | 0.7000 | 0.7000 |" in markdown
     assert "| dataset | AE | MemAE | PyOD IForest |" in markdown
+    # ranks: a: IForest 1, MemAE 2, AE 3; b: AE 1, MemAE 2, IForest 3
+    assert summary["mean_rank_roc_auc"] == {"AE": 2.0, "MemAE": 2.0, "PyOD IForest": 2.0}
+    assert summary["memae_wins_roc_auc"] == {"AE": "1/2", "PyOD IForest": "1/2"}
+
+
+def test_tied_scores_share_their_rank() -> None:
+    rows = [{"dataset": "a", "method": m, "seed": 0, "roc_auc": auc, "aupr": auc}
+            for m, auc in [("AE", 0.8), ("MemAE", 0.8), ("PyOD KNN", 0.9)]]
+    summary, markdown = summarize(rows, [0])
+    assert summary["mean_rank_roc_auc"] == {"AE": 2.5, "MemAE": 2.5, "PyOD KNN": 1.0}
+    assert summary["memae_wins_roc_auc"] == {"AE": "0/1", "PyOD KNN": "0/1"}
+    assert "| 2.5000 | 2.5000 | 1.0000 |" in markdown
+
+
+def test_ecod_and_knn_run_on_the_same_split() -> None:
+    pytest.importorskip("pyod")
+    X, y = table()
+    rows = evaluate_split("toy", X, y, seed=1, preset=CONFIG,
+                          methods=("PyOD ECOD", "PyOD KNN"))
+    assert [r["method"] for r in rows] == ["PyOD ECOD", "PyOD KNN"]
+    assert all(r["roc_auc"] > 0.9 for r in rows)
 
 
 @pytest.mark.slow
