@@ -30,7 +30,8 @@ class BenchmarkOptions:
     preset (:mod:`memae.presets`) and protocol modes, comma-separated (e.g.
     ``"paper,validation"``), ``None`` its default preset. ``jobs`` worker
     processes, each with ``threads`` torch threads, share the benchmark's units
-    (:mod:`memae.benchmarks.parallel`); the numbers do not depend on ``jobs``.
+    (:mod:`memae.benchmarks.parallel`); the tabular benchmarks' numbers do not depend
+    on ``jobs``, the image benchmarks' conv nets can differ in the fourth decimal.
     ``model`` (ped2 only) evaluates a trained model, a run directory or model
     file, instead of training one. ``preset`` is the preset itself, in place of
     one named in ``config`` (which then holds modes only); ``variants`` trains

@@ -126,7 +126,8 @@ def run_oneclass(splits: ImageSplits, preset: Preset, classes: Sequence[int],
     """Train every variant for every normal class and seed; one row per run.
 
     ``jobs`` worker processes share the runs (:func:`memae.benchmarks.parallel.run_units`);
-    the rows are the same for any ``jobs``.
+    the conv nets' numbers can differ in the fourth decimal between ``jobs`` settings
+    (measured: docs/experiments/ablation-nonspar.md).
     """
     settings = preset.settings
     eval_x = normalize_images(splits.eval_x, settings.image_normalization)

@@ -36,6 +36,15 @@ def _run_task(unit: Any) -> Any:
     return _TASK(unit)
 
 
+def check_run_options(threads: int, seeds: Sequence[int] | None, jobs: int) -> None:
+    """Refuse ``--threads``, ``--seeds`` and ``--jobs`` values a benchmark run cannot use."""
+    if threads < 1:
+        raise ValueError(f"--threads must be >= 1, got {threads}.")
+    if seeds is not None and any(seed < 0 for seed in seeds):
+        raise ValueError(f"--seeds must be integers >= 0, got {list(seeds)}.")
+    check_jobs(jobs)
+
+
 def check_jobs(jobs: int) -> None:
     """Refuse a job count this platform cannot run, with what to do instead."""
     if not isinstance(jobs, int) or jobs < 1:

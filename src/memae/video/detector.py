@@ -152,9 +152,8 @@ class VideoDetector:
     @classmethod
     def from_preset(cls, name: str, **settings: Any) -> VideoDetector:
         """A detector of the video preset ``name`` (``memae presets``), with ``settings``."""
-        from_preset = preset_config(name)
         run = {k: settings.pop(k) for k in RUN_SETTINGS if k in settings}
-        return cls(from_preset.replace(**settings), **run)
+        return cls(preset_config(name).replace(**settings), **run)
 
     def get_params(self) -> dict[str, Any]:
         """The config's fields and the run settings, as one flat dict."""
