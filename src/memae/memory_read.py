@@ -33,7 +33,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 # Elements of one (rows x N) block on the CPU: 1 MiB of float32, which stays in L2.
-CPU_BLOCK_ELEMENTS = 2**18
+CPU_BLOCK_ELEMENTS = 2**19
 # Below these shares of nonzero weights a block gathers its kept items instead of
 # multiplying dense (rows x N) matrices: in the backward (four products saved) and in the
 # read-out (one product saved). Measured on one CPU core, where a gather costs tens of
@@ -83,55 +83,71 @@ def _forward_block(queries: Tensor, keys_t: Tensor, values: Tensor, threshold: f
     Returns the block's nonzero weights when few enough for the sparse backward
     (``for_backward``) or for a gathered read, else ``None``.
     """
-    torch.ops.aten._softmax.out(queries @ keys_t, -1, False, out=weights)
+    torch.mm(queries, keys_t, out=weights)
+    torch.ops.aten._softmax.out(weights, -1, False, out=weights)
     if threshold <= 0:  # nonSpar: every weight is kept, nothing to re-normalise
         torch.mm(weights, values, out=output)
         if entropy is not None:
             entropy.copy_(_entropy(weights))
         return None
-    F.threshold(weights, threshold, 0.0, inplace=True)
-    nonzero = _few_nonzero(weights, SPARSE_BACKWARD_DENSITY if for_backward
-                           else SPARSE_READ_DENSITY)
+    nonzero = _few_kept(weights, threshold, SPARSE_BACKWARD_DENSITY if for_backward
+                        else SPARSE_READ_DENSITY)
     if nonzero is not None and len(nonzero[0]) <= SPARSE_READ_DENSITY * weights.numel():
         rows, items = nonzero
-        kept_weights = weights[rows, items]
+        flat = rows * weights.shape[1] + items
+        kept_weights = weights.view(-1).index_select(0, flat)
         # A row with every weight under the threshold has no entry and stays all zero.
         total = torch.zeros_like(weights[:, 0]).index_add_(0, rows, kept_weights)
-        kept_weights /= total[rows]
-        weights.zero_().index_put_((rows, items), kept_weights)
-        output.zero_().index_add_(0, rows, values[items] * kept_weights[:, None])
+        kept_weights /= total.index_select(0, rows)
+        weights.zero_().view(-1).index_copy_(0, flat, kept_weights)
+        output.zero_().index_add_(0, rows, values.index_select(0, items) * kept_weights[:, None])
         if entropy is not None:
             entropy.zero_().index_add_(0, rows, torch.special.xlogy(kept_weights, kept_weights))
             entropy.neg_()
         return rows, items, kept_weights
+    F.threshold(weights, threshold, 0.0, inplace=True)
     weights.div_(weights.sum(dim=-1, keepdim=True).clamp_min_(torch.finfo(weights.dtype).tiny))
     torch.mm(weights, values, out=output)
     if entropy is not None:
         entropy.copy_(_entropy(weights))
     if for_backward and nonzero is not None:
         rows, items = nonzero
-        return rows, items, weights[rows, items]
+        return rows, items, weights.view(-1).index_select(0, rows * weights.shape[1] + items)
     return None
 
 
-def _few_nonzero(weights: Tensor, share: float) -> tuple[Tensor, Tensor] | None:
-    """Rows and items of a block's nonzero weights (as ``nonzero``), or ``None``.
+def _few_kept(weights: Tensor, threshold: float, share: float) -> tuple[Tensor, Tensor] | None:
+    """Rows and items of a block's weights above ``threshold`` (as ``nonzero``), or ``None``.
 
     ``None`` when they are more than ``share`` of the block, or off the CPU.
     """
     if weights.device.type != "cpu":  # dense products are cheap there; counting would sync
         return None
-    if torch.count_nonzero(weights) > share * weights.numel():
+    # Chunks of items whose maximum is found in one pass; only the chunks that hold a
+    # kept weight are looked into. Every kept weight lies in such a chunk, so more such
+    # chunks than ``share`` allows means more kept weights, too.
+    limit = share * weights.numel()
+    rows_n, items_n = weights.shape
+    # Large memories: chunk c holds items c, c + s, c + 2 s, ... for up to 16 slices of
+    # s >= 128 items, maxima taken across slices in full vector lanes. Small ones:
+    # contiguous chunks, maxima by max-pooling.
+    pieces = max([p for p in range(2, 17) if items_n % p == 0 and items_n // p >= 128],
+                 default=1)
+    if pieces > 1:
+        chunked = weights.view(rows_n, pieces, -1).transpose(1, 2)  # (rows, chunks, pieces)
+        maxima = chunked.amax(dim=2)
+    else:
+        width = next(w for w in (16, 8, 4, 2, 1) if items_n % w == 0)
+        chunked = weights.view(rows_n, -1, width)
+        maxima = F.max_pool1d(weights.unsqueeze(1), width, width).squeeze(1)
+    held = maxima > threshold
+    if torch.count_nonzero(held) > limit:
         return None
-    # ``nonzero`` over the whole block costs about three counting passes: find the chunks
-    # of ``width`` items that hold a kept weight with one max-pooling pass, then look
-    # inside those few chunks only.
-    width = next(w for w in (32, 16, 8, 4, 2, 1) if weights.shape[1] % w == 0)
-    maxima = F.max_pool1d(weights.unsqueeze(1), width, width).squeeze(1)
-    rows, chunks = maxima.nonzero(as_tuple=True)
-    pieces = weights.view(weights.shape[0], -1, width)[rows, chunks]
-    piece, offset = pieces.nonzero(as_tuple=True)
-    return rows[piece], chunks[piece] * width + offset
+    rows, chunks = held.nonzero(as_tuple=True)
+    piece, offset = (chunked[rows, chunks] > threshold).nonzero(as_tuple=True)
+    if len(piece) > limit:
+        return None
+    return rows[piece], chunks[piece] * chunked.stride(1) + offset * chunked.stride(2)
 
 
 def _entropy(weights: Tensor) -> Tensor:
@@ -214,16 +230,16 @@ def _backward_sparse(nonzero: tuple[Tensor, Tensor, Tensor], q: Tensor, h: Tenso
     grad_output, grad_weights, grad_entropy = grads
     g = torch.zeros_like(w) if grad_weights is None else grad_weights[rows, items]
     if grad_output is not None:
-        out_rows = grad_output[rows]
-        g += (out_rows * values[items]).sum(dim=-1)
+        out_rows = grad_output.index_select(0, rows)
+        g += (out_rows * values.index_select(0, items)).sum(dim=-1)
         grad_values.index_add_(0, items, out_rows * w[:, None])
     inner = torch.zeros_like(h).index_add_(0, rows, w * g)  # <w', g> per row
-    grad_logits = w * (g - inner[rows])
+    grad_logits = w * (g - inner.index_select(0, rows))
     if grad_entropy is not None:
-        spread = torch.special.xlogy(w, w).addcmul_(w, h[rows])
-        grad_logits.addcmul_(spread, grad_entropy[rows], value=-1.0)
-    grad_q.zero_().index_add_(0, rows, keys[items] * grad_logits[:, None])
-    grad_keys.index_add_(0, items, q[rows] * grad_logits[:, None])
+        spread = torch.special.xlogy(w, w).addcmul_(w, h.index_select(0, rows))
+        grad_logits.addcmul_(spread, grad_entropy.index_select(0, rows), value=-1.0)
+    grad_q.zero_().index_add_(0, rows, keys.index_select(0, items) * grad_logits[:, None])
+    grad_keys.index_add_(0, items, q.index_select(0, rows) * grad_logits[:, None])
 
 
 @torch.no_grad()

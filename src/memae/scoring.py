@@ -8,6 +8,7 @@ import numpy as np
 import torch
 
 from memae.models.autoencoder import MemAutoEncoder
+from memae.models.inference import for_scoring
 
 
 @torch.no_grad()
@@ -16,9 +17,10 @@ def iter_errors(model: MemAutoEncoder, X: np.ndarray, batch_size: int,
     """Squared reconstruction errors, same shape as each batch of ``X``, batch by batch.
 
     Only one batch lives on the device at a time, so ``X`` may be a memory map
-    larger than RAM.
+    larger than RAM. Batch norms are folded into the layers before them
+    (:func:`memae.models.inference.for_scoring`).
     """
-    model.eval()
+    model = for_scoring(model)
     for start in range(0, len(X), batch_size):
         x = torch.from_numpy(np.ascontiguousarray(X[start:start + batch_size],
                                                   dtype=np.float32)).to(device)

@@ -35,6 +35,7 @@ import torch
 import torch.nn.functional as F
 
 from memae.models.autoencoder import MemAutoEncoder
+from memae.models.inference import for_scoring
 from memae.video.config import VideoConfig
 from memae.video.signal import signal_channels
 
@@ -104,7 +105,8 @@ def score_frames(
     Parameters
     ----------
     model : MemAutoEncoder
-        A trained video model (put in eval mode here).
+        A trained video model, scored in eval mode with its batch norms folded
+        (:func:`memae.models.inference.for_scoring`); left as it is.
     frames : iterable of numpy.ndarray
         What the model reads, in temporal order and at ``config.size``: float32 ``(H, W)``
         frames in [-1, 1] (see :func:`memae.video.decode.iter_frames`), passed through
@@ -131,7 +133,7 @@ def score_frames(
     stride = config.score_stride if stride is None else stride
     if stride < 1 or batch_size < 1:
         raise ValueError(f"stride, batch_size: got {stride}, {batch_size}; expected >= 1")
-    model.eval()
+    model = for_scoring(model)
     span, step = config.span, config.frame_step
     offsets = np.arange(0, span, step)
     buffer: deque[np.ndarray] = deque(maxlen=span)
