@@ -32,7 +32,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-# Elements of one (rows x N) block on the CPU: 1 MiB of float32, which stays in L2.
+# Elements of one (rows x N) block on the CPU: 2 MiB of float32, which stays in a
+# core's L2 or near it; larger blocks save per-block overhead (benchmarks/memory_speed.py).
 CPU_BLOCK_ELEMENTS = 2**19
 # Below these shares of nonzero weights a block gathers its kept items instead of
 # multiplying dense (rows x N) matrices: in the backward (four products saved) and in the
