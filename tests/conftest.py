@@ -11,12 +11,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import scipy.io
 import torch
 from hypothesis import HealthCheck, settings
 from safetensors import safe_open
 from safetensors.torch import save_file
 
 from memae import MemAEDetector
+from memae.video import make_synthetic_videos, write_frame_folders
 
 # CI runs the property tests on a fixed example sequence, so a result does not
 # depend on the draw; locally they explore fresh examples on every run.
@@ -154,3 +156,22 @@ def shifted_detector() -> tuple[MemAEDetector, np.ndarray]:
     shift = np.linspace(-50, 50, train.shape[1], dtype=np.float32)
     detector = MemAEDetector(**{**FAST, "epochs": 5}, memory_size=12).fit(train * 3 + shift)
     return detector, X_test * 3 + shift
+
+
+def _ped2_ranges(labels: np.ndarray) -> np.ndarray:
+    """1-based inclusive [first; last] of the single abnormal run of ``labels``."""
+    where = np.flatnonzero(labels) + 1
+    return np.array([[where[0]], [where[-1]]], dtype=float)
+
+
+@pytest.fixture(scope="session")
+def fake_ped2_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data folder with a tiny Ped2 layout: ped2/ with 2 + 2 synthetic clips, ped2.mat."""
+    data = tmp_path_factory.mktemp("data")
+    videos = make_synthetic_videos(n_train=2, n_test=2, n_frames=24, seed=11)
+    write_frame_folders(videos, data / "ped2")
+    cells = np.empty((1, 2), dtype=object)
+    for k, labels in enumerate(videos.test_labels):
+        cells[0, k] = _ped2_ranges(labels)
+    scipy.io.savemat(data / "ped2" / "ped2.mat", {"gt": cells})
+    return data

@@ -6,43 +6,26 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import scipy.io
 
 from memae.ablation import variant_params
 from memae.benchmarks import list_benchmarks
 from memae.benchmarks.ped2 import resolve_config
 from memae.cli import main
-from memae.video import make_synthetic_videos, write_frame_folders
 from memae.video.detector import preset_config
 from memae.video.evaluate import frame_auc
 from memae.video.temporal import moving_average
 
 
-def ranges(labels: np.ndarray) -> np.ndarray:
-    """1-based inclusive [first; last] of the single abnormal run of ``labels``."""
-    where = np.flatnonzero(labels) + 1
-    return np.array([[where[0]], [where[-1]]], dtype=float)
-
-
-@pytest.fixture(scope="module")
-def fake_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    data = tmp_path_factory.mktemp("data")
-    videos = make_synthetic_videos(n_train=2, n_test=2, n_frames=24, seed=11)
-    write_frame_folders(videos, data / "ped2")
-    cells = np.empty((1, 2), dtype=object)
-    for k, labels in enumerate(videos.test_labels):
-        cells[0, k] = ranges(labels)
-    scipy.io.savemat(data / "ped2" / "ped2.mat", {"gt": cells})
-    return data
-
-
-def test_quick_benchmark_writes_json_and_markdown(fake_data: Path, tmp_path: Path) -> None:
+def test_quick_benchmark_writes_json_and_markdown(fake_ped2_data: Path, tmp_path: Path) -> None:
     assert "ped2" in list_benchmarks()
     code = main(["--quiet", "benchmark", "ped2", "--quick", "--config", "cpu-ae",
-                 "--data-dir", str(fake_data), "--out", str(tmp_path)])
+                 "--data-dir", str(fake_ped2_data), "--out", str(tmp_path)])
     assert code == 0
     record = json.loads((tmp_path / "ped2_ped2-cpu_ae_seed0_quick.json").read_text())
-    assert [r["mode"] for r in record["rows"]] == ["sliding", "fast"]
+    assert [(r["protocol"], r["mode"]) for r in record["rows"]] == [
+        ("per-frame", "sliding"), ("per-frame", "fast"), ("gong2019", "gong2019")]
+    # 24-frame test clips: every frame per-frame; frames 8..16 (gt[8:-7]) under gong2019
+    assert [r["n_frames"] for r in record["rows"]] == [48, 48, 18]
     assert all(0.0 <= r["frame_auc"] <= 1.0 and r["pixel_auc"] is None for r in record["rows"])
     assert record["settings"]["config"]["memory"] is False
     assert record["settings"]["preset"] == "ped2-cpu"
@@ -50,14 +33,15 @@ def test_quick_benchmark_writes_json_and_markdown(fake_data: Path, tmp_path: Pat
     assert record["summary"]["paper_frame_auc"] == 0.917
     assert record["summary"]["n_test_frames"] == 48
     markdown = (tmp_path / "ped2_ped2-cpu_ae_seed0_quick.md").read_text()
-    assert "| cpu-ae | 0 | sliding | 1 |" in markdown
+    assert "| cpu-ae | 0 | per-frame | sliding | 1 | 48 |" in markdown
+    assert "| cpu-ae | 0 | gong2019 | gong2019 | 1 | 18 |" in markdown
     assert "Paper (AE, Ped2 frame AUC): 0.917" in markdown
     assert (tmp_path / "ped2_ped2-cpu_ae_seed0_quick.safetensors").is_file()
 
 
 def test_benchmark_writes_raw_frame_scores_that_reproduce_its_aucs(
-        fake_data: Path, tmp_path: Path) -> None:
-    code = main(["--quiet", "benchmark", "ped2", "--quick", "--data-dir", str(fake_data),
+        fake_ped2_data: Path, tmp_path: Path) -> None:
+    code = main(["--quiet", "benchmark", "ped2", "--quick", "--data-dir", str(fake_ped2_data),
                  "--out", str(tmp_path)])
     assert code == 0
     record = json.loads((tmp_path / "ped2_ped2-cpu_seed0_quick.json").read_text())
@@ -65,8 +49,18 @@ def test_benchmark_writes_raw_frame_scores_that_reproduce_its_aucs(
     assert window == 7
     with (tmp_path / "ped2_ped2-cpu_seed0_quick_scores.csv").open() as handle:
         table = list(csv.DictReader(handle))
-    assert len(table) == 2 * 48
+    assert len(table) == 2 * 48 + 18
     for row in record["rows"]:
+        if row["protocol"] == "gong2019":
+            lines = [r for r in table if r["mode"] == "gong2019"]
+            clips = sorted({r["clip"] for r in lines})
+            assert [int(r["frame"]) for r in lines if r["clip"] == clips[0]] == list(range(8, 17))
+            raw = [np.array([float(r["score"]) for r in lines if r["clip"] == c]) for c in clips]
+            labels = [np.array([r["label"] == "1" for r in lines if r["clip"] == c])
+                      for c in clips]
+            assert frame_auc(raw, labels) == pytest.approx(row["frame_auc"], abs=1e-12)
+            assert "frame_auc_unsmoothed" not in row
+            continue
         lines = [r for r in table if r["mode"] == row["mode"]]
         clips = sorted({r["clip"] for r in lines})
         assert len(clips) == 2
@@ -97,10 +91,10 @@ def test_config_names() -> None:
         resolve_config("cpu-sparse", 0, False)
 
 
-def test_jobs_are_refused_with_what_to_do(fake_data: Path, tmp_path: Path,
+def test_jobs_are_refused_with_what_to_do(fake_ped2_data: Path, tmp_path: Path,
                                          capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["--quiet", "benchmark", "ped2", "--quick", "--jobs", "2",
-                 "--data-dir", str(fake_data), "--out", str(tmp_path)])
+                 "--data-dir", str(fake_ped2_data), "--out", str(tmp_path)])
     assert code == 2 and "one command per seed side by side" in capsys.readouterr().err
     assert not list(tmp_path.iterdir())
     code = main(["--quiet", "benchmark", "kdd99", "--jobs", "0", "--out", str(tmp_path)])

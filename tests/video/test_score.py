@@ -1,4 +1,5 @@
-"""Frame scores from clips: the window-to-frame mapping, both modes, streaming, smoothing."""
+"""Frame scores from clips: the window-to-frame mapping, both modes, streaming, smoothing;
+clip scores (the gong2019 protocol): which frame each window scores, and how."""
 
 import itertools
 from collections.abc import Iterator
@@ -14,7 +15,7 @@ from memae.models import AutoEncoderOutput
 from memae.video import ClipDataset, clip_starts, discover_clips, iter_frames
 from memae.video.config import VideoConfig
 from memae.video.detector import preset_config
-from memae.video.score import score_frames, smooth_map
+from memae.video.score import score_clips, score_frames, smooth_map
 
 
 def raw_config(**fields: Any) -> VideoConfig:
@@ -123,6 +124,38 @@ def test_a_local_anomaly_scores_its_mean_error_and_its_map_is_box_smoothed() -> 
     assert result.map.shape == (10, 10) and result.map[3, 7] == pytest.approx(1.0)
     assert float(result.map.max()) == pytest.approx(1.0)
     assert all(r.map is None for r in score_frames(ZeroModel(), frames, config))
+
+
+@pytest.mark.parametrize(("n_frames", "length", "step", "batch_size"),
+                         [(20, 16, 1, 16), (20, 16, 1, 3), (40, 8, 2, 4), (9, 9, 1, 1)])
+def test_clip_score_is_the_windows_mean_absolute_error_at_its_middle_frame(
+        n_frames: int, length: int, step: int, batch_size: int) -> None:
+    values = np.random.default_rng(n_frames).uniform(-1, 1, n_frames)
+    config = raw_config(size=(4, 6), clip_length=length, frame_step=step)
+    results = list(score_clips(ZeroModel(), constant_frames(values), config,
+                               batch_size=batch_size))
+    span = (length - 1) * step + 1
+    starts = range(n_frames - span + 1)  # every stride-1 window, nothing end-aligned
+    # The window starting at s scores its sampled frame length // 2 (the 9th of 16).
+    assert [r.index for r in results] == [s + length // 2 * step for s in starts]
+    expected = [np.abs(values[s:s + span:step]).mean() for s in starts]
+    np.testing.assert_allclose([r.score for r in results], expected, rtol=1e-6)
+    if (n_frames, length) == (20, 16):  # Ped2's clips: frames 8 .. n - 8, i.e. gt[8:-7]
+        assert [r.index for r in results] == list(range(20))[8:-7]
+
+
+def test_clip_score_takes_the_root_of_the_channel_sum_per_pixel() -> None:
+    config = raw_config(size=(2, 2), clip_length=4, input_signal="frames_and_difference")
+    frames = [np.stack([np.full((2, 2), 3.0), np.full((2, 2), 4.0)]).astype(np.float32)] * 6
+    frames[3] = frames[3].copy()
+    frames[3][:, 0, 0] = 0.0  # one pixel of one frame with no error
+    results = list(score_clips(ZeroModel(), frames, config, keep_maps=True))
+    assert [r.index for r in results] == [2, 3, 4]
+    # sqrt(3^2 + 4^2) = 5 per pixel; windows 0..2 hold frame 3: one pixel of 16 is 0.
+    np.testing.assert_allclose([r.score for r in results], [5 * 15 / 16] * 3, rtol=1e-6)
+    middle_map = results[1].map  # window 1 (frames 1..4) scores frame 3: the map of frame 3
+    assert middle_map.shape == (2, 2) and middle_map[0, 0] == 0.0 and middle_map[1, 1] == 5.0
+    assert all(r.map is None for r in score_clips(ZeroModel(), frames, config))
 
 
 @pytest.mark.real_data

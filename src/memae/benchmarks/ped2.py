@@ -1,10 +1,13 @@
 """UCSD Ped2 frame-level AUC, the MemAE paper's video benchmark (``memae benchmark ped2``).
 
 Protocol (Gong et al., ICCV 2019): train on the 16 training clips (normal only), score
-every frame of the 12 test clips, min-max normalise scores per test clip, pool all 2,010
-test frames, ROC-AUC against the ``ped2.mat`` labels. Both scoring modes are reported
-(sliding: stride 1; fast: non-overlapping clips) with their frames per second, and the
-pixel-level AUROC against the UCSD masks when ``ucsd_ped2_gt`` is in the data folder.
+the 12 test clips, min-max normalise scores per test clip, pool the test frames, ROC-AUC
+against the ``ped2.mat`` labels. Both protocols of :mod:`memae.video.evaluate` are
+reported for every model: ``per-frame`` (all 2,010 frames) in both scoring modes
+(sliding: stride 1; fast: non-overlapping clips) and ``gong2019`` (the authors' test
+script: one score per stride-1 clip at its 9th frame, 1,830 frames), with their frames per
+second, and the pixel-level AUROC against the UCSD masks when ``ucsd_ped2_gt`` is in the
+data folder.
 
 ``--config`` takes ``cpu`` (default, the ``ped2-cpu`` preset) or ``paper`` (``ped2-paper``),
 optionally suffixed ``-ae`` or ``-nonspar`` for the ablation variants of
@@ -37,7 +40,13 @@ from memae.presets import load_preset
 from memae.run_dir import locate_model
 from memae.video.config import VideoConfig
 from memae.video.detector import VideoDetector
-from memae.video.evaluate import ModeResult, evaluate_mode, frame_auc, ped2_mask_name
+from memae.video.evaluate import (
+    PROTOCOL_MODES,
+    ModeResult,
+    evaluate_mode,
+    frame_auc,
+    ped2_mask_name,
+)
 from memae.video.frames import VideoClip, discover_clips
 from memae.video.labels import load_pixel_masks
 
@@ -63,17 +72,33 @@ def resolve_config(name: str | None, seed: int, quick: bool) -> tuple[str, Video
     return name, VideoDetector(VideoConfig.from_dict(preset.detector).replace(**changes))
 
 
-def _ped2_root(options: BenchmarkOptions) -> Path:
-    data = resolve_data_dir(options.data_dir)
-    root = data / "ped2"
+def _ped2_root(data_dir: str | Path | None) -> Path:
+    root = resolve_data_dir(data_dir) / "ped2"
     if not (root / "ped2.mat").is_file():
         raise FileNotFoundError(f"--data-dir: UCSD Ped2 not found in {root} (need ped2.mat and "
                                 "training/, testing/ frame folders)")
     return root
 
 
+def load_test_set(data_dir: str | Path | None, n_clips: int | None = None
+                  ) -> tuple[list[VideoClip], dict[str, np.ndarray] | None]:
+    """The labelled Ped2 test clips (the first ``n_clips``) and their pixel masks.
+
+    ``data_dir`` holds ``ped2/`` (``ped2.mat``, ``training/``, ``testing/``) and, for
+    the masks, ``ucsd_ped2_gt/UCSDped2_Test_gt_masks.tar.gz``; without that file the
+    masks are ``None``.
+    """
+    root = _ped2_root(data_dir)
+    clips = discover_clips(root, "testing", labels=root / "ped2.mat")[:n_clips]
+    mask_file = root.parent / "ucsd_ped2_gt" / "UCSDped2_Test_gt_masks.tar.gz"
+    masks = None
+    if mask_file.is_file():
+        masks = load_pixel_masks(mask_file, [ped2_mask_name(c.name) for c in clips])
+    return clips, masks
+
+
 def run(options: BenchmarkOptions) -> BenchmarkResult:
-    """UCSD Ped2 frame AUC, sliding and fast, per seed or for the ``--model`` given.
+    """UCSD Ped2 frame AUC under both protocols, per seed or for the ``--model`` given.
 
     The pixel AUC is measured too when the pixel masks are in the data folder.
     """
@@ -85,16 +110,12 @@ def run(options: BenchmarkOptions) -> BenchmarkResult:
         raise ValueError(f"--jobs {options.jobs}: ped2 trains one video model at a time; to "
                          "use more cores, run one command per seed side by side (--seeds S "
                          "--out DIR_S), or give it more --threads.")
-    root = _ped2_root(options)
     seeds = options.seeds or (0,)
-    train_clips = discover_clips(root, "training")
-    test_clips = discover_clips(root, "testing", labels=root / "ped2.mat")
+    train_clips = discover_clips(_ped2_root(options.data_dir), "training")
+    test_clips, masks = load_test_set(options.data_dir,
+                                      QUICK_TEST_CLIPS if options.quick else None)
     if options.quick:
-        train_clips, test_clips = train_clips[:2], test_clips[:QUICK_TEST_CLIPS]
-    mask_file = root.parent / "ucsd_ped2_gt" / "UCSDped2_Test_gt_masks.tar.gz"
-    masks = None
-    if mask_file.is_file():
-        masks = load_pixel_masks(mask_file, [ped2_mask_name(c.name) for c in test_clips])
+        train_clips = train_clips[:2]
     rows: list[dict[str, Any]] = []
     settings: dict[str, Any] = {}
     label, modes = _label(options)
@@ -104,18 +125,19 @@ def run(options: BenchmarkOptions) -> BenchmarkResult:
         if options.model is None:
             detector.save(stem.with_name(stem.name + ".safetensors"))
         results = []
-        for mode in ("sliding", "fast"):
+        for mode in (m for modes_ in PROTOCOL_MODES.values() for m in modes_):
             result = evaluate_mode(detector, test_clips, mode, masks)
             logger.info("ped2 %s seed %d %s: frame AUC %.4f", name, seed, mode,
                         result.frame_auc)
             row = {
-                "config": name, "seed": seed, "mode": mode, "stride": result.stride,
+                "config": name, "seed": seed, "protocol": result.protocol, "mode": mode,
+                "stride": result.stride, "n_frames": sum(len(f) for f in result.frames),
                 "frame_auc": result.frame_auc, "pixel_auc": result.pixel_auc,
                 "frames_per_second": result.frames_per_second,
                 "train_seconds": detector.training_.get("fit_seconds") or 0.0,
                 "train_steps": detector.history_.steps,
             }
-            if detector.config.temporal_smoothing > 1:
+            if result.protocol == "per-frame" and detector.config.temporal_smoothing > 1:
                 row["frame_auc_unsmoothed"] = frame_auc(
                     result.raw_scores, [np.asarray(c.labels) for c in test_clips])
             rows.append(row)
@@ -130,6 +152,8 @@ def run(options: BenchmarkOptions) -> BenchmarkResult:
         "frame_auc_sliding": _mean(rows, "sliding", "frame_auc"),
         "frame_auc_fast": _mean(rows, "fast", "frame_auc"),
         "pixel_auc_sliding": _mean(rows, "sliding", "pixel_auc"),
+        "frame_auc_gong2019": _mean(rows, "gong2019", "frame_auc"),
+        "pixel_auc_gong2019": _mean(rows, "gong2019", "pixel_auc"),
         "paper_frame_auc": PAPER_AUC[variant],
         "paper_variant": PAPER_NAMES[variant],
         "n_test_frames": sum(c.n_frames for c in test_clips),
@@ -177,19 +201,22 @@ def _detectors(options: BenchmarkOptions, seeds: Sequence[int],
 
 def write_frame_scores(path: Path, clips: Sequence[VideoClip],
                        results: Sequence[ModeResult]) -> None:
-    """Write every test frame's raw score per mode: ``mode,clip,frame,label,score``.
+    """Write every evaluated frame's raw score per mode: ``mode,clip,frame,label,score``.
 
     ``frame`` counts from 0 within its clip; ``score`` is before temporal smoothing and
-    min-max normalisation (:attr:`ModeResult.raw_scores`).
+    min-max normalisation (:attr:`ModeResult.raw_scores`). Under ``gong2019`` only the
+    frames that get a clip score are written.
     """
     with atomic_path(path, "frame scores file") as tmp, tmp.open("w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["mode", "clip", "frame", "label", "score"])
         for result in results:
-            for clip, scores in zip(clips, result.raw_scores, strict=True):
-                for index, (label, score) in enumerate(zip(np.asarray(clip.labels), scores,
-                                                             strict=True)):
-                    writer.writerow([result.mode, clip.name, index, int(label), repr(float(score))])
+            for clip, frames, scores in zip(clips, result.frames, result.raw_scores,
+                                            strict=True):
+                labels = np.asarray(clip.labels)[frames]
+                for index, label, score in zip(frames, labels, scores, strict=True):
+                    writer.writerow([result.mode, clip.name, int(index), int(label),
+                                     repr(float(score))])
 
 
 def _mean(rows: list[dict], mode: str, key: str) -> float | None:
@@ -198,11 +225,12 @@ def _mean(rows: list[dict], mode: str, key: str) -> float | None:
 
 
 def _markdown(rows: list[dict], summary: dict) -> str:
-    lines = ["| config | seed | mode | stride | frame AUC | pixel AUC | frames/s | train s |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = ["| config | seed | protocol | mode | stride | frames | frame AUC | pixel AUC "
+             "| frames/s | train s |", "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         pixel = "n/a" if r["pixel_auc"] is None else f"{r['pixel_auc']:.4f}"
-        lines.append(f"| {r['config']} | {r['seed']} | {r['mode']} | {r['stride']} | "
+        lines.append(f"| {r['config']} | {r['seed']} | {r['protocol']} | {r['mode']} | "
+                     f"{r['stride']} | {r['n_frames']} | "
                      f"{r['frame_auc']:.4f} | {pixel} | {r['frames_per_second']:.1f} | "
                      f"{r['train_seconds']:.0f} |")
     lines.append("")

@@ -18,7 +18,8 @@ from memae._version import __version__
 
 # Module names under memae.cli, in the order ``memae --help`` lists them.
 SUBCOMMANDS: tuple[str, ...] = ("train", "score", "evaluate", "report", "export", "demo",
-                                 "benchmark", "select", "score-video", "presets")
+                                 "benchmark", "select", "score-video", "evaluate-video",
+                                 "presets")
 
 # OSError covers missing files, permissions and a full disk; FloatingPointError is a
 # diverged training run (its message says how to fix it).

@@ -13,7 +13,7 @@ bounded whatever its length.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +39,7 @@ from memae.video.clips import ClipDataset
 from memae.video.config import VideoConfig
 from memae.video.decode import iter_frames, open_clip
 from memae.video.frames import VideoClip, discover_clips, frame_folder_clips, video_file_clips
-from memae.video.score import FrameScore, score_frames, smooth_map, window_errors
+from memae.video.score import FrameScore, score_clips, score_frames, smooth_map, window_errors
 from memae.video.signal import model_inputs
 from memae.video.temporal import moving_average, smooth_stream
 
@@ -256,6 +256,16 @@ class VideoDetector:
         """Window stride of the sliding (default) or the fast scoring mode."""
         return self.config.resolved_fast_stride if fast else self.config.score_stride
 
+    def _inputs(self, frames: VideoClip | str | Path | Iterator[np.ndarray]
+                ) -> Iterable[np.ndarray]:
+        """What the model reads from a clip, a video file or frame folder, or frames."""
+        self._check_fitted()
+        if isinstance(frames, (str, Path)):
+            frames = open_clip(frames)
+        if isinstance(frames, VideoClip):
+            frames = iter_frames(frames, self.config.size)
+        return model_inputs(frames, self.config.input_signal)
+
     def raw_scores(self, frames: VideoClip | str | Path | Iterator[np.ndarray], *,
                    fast: bool = False, keep_maps: bool = False) -> Iterator[FrameScore]:
         """Frame scores (and maps) of one video before temporal smoothing, streamed.
@@ -264,15 +274,23 @@ class VideoDetector:
         preprocessed frames (float32 ``(H, W)`` in [-1, 1] at ``config.size``, as
         :func:`memae.video.iter_frames` yields them).
         """
-        self._check_fitted()
-        if isinstance(frames, (str, Path)):
-            frames = open_clip(frames)
-        if isinstance(frames, VideoClip):
-            frames = iter_frames(frames, self.config.size)
-        inputs = model_inputs(frames, self.config.input_signal)
+        inputs = self._inputs(frames)
         return score_frames(self.model_, inputs, self.config, stride=self.stride(fast),
                             batch_size=self.score_batch_size, device=self.device_,
                             keep_maps=keep_maps)
+
+    def clip_scores(self, frames: VideoClip | str | Path | Iterator[np.ndarray], *,
+                    keep_maps: bool = False) -> Iterator[FrameScore]:
+        """One score per stride-1 window, at its middle frame (the ``gong2019`` protocol).
+
+        The mean of ``sqrt(sum over channels of r^2)`` over the window, as in Gong et
+        al.'s released test script (:func:`memae.video.score.score_clips`); frames
+        before the first window's middle and after the last one's get none.
+        ``frames`` as for :meth:`raw_scores`.
+        """
+        inputs = self._inputs(frames)
+        return score_clips(self.model_, inputs, self.config, batch_size=self.score_batch_size,
+                           device=self.device_, keep_maps=keep_maps)
 
     def score_stream(self, frames: VideoClip | str | Path | Iterator[np.ndarray], *,
                      fast: bool = False, keep_maps: bool = False) -> Iterator[FrameScore]:

@@ -1,10 +1,22 @@
 """Frame- and pixel-level evaluation of a video model on labelled test clips.
 
-The protocol of Gong et al. (ICCV 2019) on UCSD Ped2: score every test frame, normalise
-the scores of each test video to [0, 1] (min-max within the video), pool the frames of all
-videos and report the ROC-AUC against the frame labels. Pixel-level AUROC, beyond the paper,
-pools the per-video min-max normalised anomaly maps of every test pixel against the UCSD
-pixel masks, at the model's input resolution (masks are resized to it).
+Two protocols (:data:`PROTOCOLS`), both normalising the scores of each test video to
+[0, 1] (min-max within the video), pooling the frames of all videos and reporting the
+ROC-AUC against the frame labels:
+
+- ``per-frame``: every frame is scored, by the mean squared error of its error map
+  (averaged over the windows that contain it, :func:`memae.video.score_frames`), in the
+  ``sliding`` (stride 1) or ``fast`` mode, after the config's temporal smoothing.
+- ``gong2019``: the authors' released test script (donggong1/memae-anomaly-detection,
+  ``script_testing.py`` and ``utils/eval.py``). Each stride-1 window is scored by the mean
+  of ``sqrt(sum over channels of r^2)`` over its frames and pixels; the score goes to its
+  middle frame (the 9th of 16), so only frames ``8 .. n - 8`` of a video of ``n`` frames
+  are evaluated (``gt[8:-7]``). No smoothing of any kind.
+
+Pixel-level AUROC, beyond the paper, pools the per-video min-max normalised anomaly maps
+of the evaluated frames against the UCSD pixel masks, at the model's input resolution
+(masks are resized to it): box-smoothed frame error maps under ``per-frame``, each
+window's unsmoothed ``sqrt`` error map at its middle frame under ``gong2019``.
 """
 
 from __future__ import annotations
@@ -19,10 +31,16 @@ from PIL import Image
 from sklearn.metrics import roc_auc_score
 
 from memae.video.frames import VideoClip
+from memae.video.score import FrameScore
 from memae.video.temporal import moving_average
 
 if TYPE_CHECKING:  # evaluation needs only its scoring methods
     from memae.video.detector import VideoDetector
+
+
+PROTOCOLS = ("per-frame", "gong2019")
+# What each protocol reports: per-frame in both scoring modes, gong2019 in its own.
+PROTOCOL_MODES = {"per-frame": ("sliding", "fast"), "gong2019": ("gong2019",)}
 
 
 def minmax_normalize(scores: np.ndarray) -> np.ndarray:
@@ -83,11 +101,12 @@ def pixel_auc(maps: Sequence[np.ndarray], masks: Sequence[np.ndarray]) -> float:
 
 @dataclass
 class ModeResult:
-    """Evaluation of one scoring mode (sliding or fast).
+    """Evaluation of one scoring mode: ``sliding`` or ``fast`` (per-frame), ``gong2019``.
 
-    Per test video, ``scores`` are the frame scores as evaluated (after the config's
-    ``temporal_smoothing``, before min-max normalisation) and ``raw_scores`` the same
-    scores before temporal smoothing.
+    Per test video, ``frames`` are the indices of the evaluated frames (every frame
+    under ``per-frame``), ``scores`` their scores as evaluated (after the config's
+    ``temporal_smoothing`` under ``per-frame``, before min-max normalisation) and
+    ``raw_scores`` the same scores before temporal smoothing.
     """
 
     mode: str
@@ -97,6 +116,12 @@ class ModeResult:
     frames_per_second: float
     scores: list[np.ndarray]
     raw_scores: list[np.ndarray]
+    frames: list[np.ndarray]
+
+    @property
+    def protocol(self) -> str:
+        """``"gong2019"`` or ``"per-frame"``."""
+        return "gong2019" if self.mode == "gong2019" else "per-frame"
 
 
 def evaluate_mode(
@@ -105,40 +130,45 @@ def evaluate_mode(
     mode: str,
     masks: Mapping[str, np.ndarray] | None = None,
 ) -> ModeResult:
-    """Score labelled test ``clips`` in ``mode`` (``"sliding"`` or ``"fast"``) and evaluate.
+    """Score labelled test ``clips`` in ``mode`` and evaluate.
 
-    Frames per second count decoding, preprocessing and the model, over all test frames.
-    ``masks`` holds boolean ``(T, H, W)`` pixel masks keyed by UCSD clip name
-    (``"Test001"``), as :func:`memae.video.load_pixel_masks` returns them; a clip named
-    ``"01"`` is looked up as ``"Test001"`` (:func:`ped2_mask_name`). Without masks the
-    pixel AUROC is ``None``.
+    ``mode`` is ``"sliding"`` or ``"fast"`` (the ``per-frame`` protocol) or
+    ``"gong2019"``. Frames per second count decoding, preprocessing and the model, over
+    all test frames. ``masks`` holds boolean ``(T, H, W)`` pixel masks keyed by UCSD clip
+    name (``"Test001"``), as :func:`memae.video.load_pixel_masks` returns them; a clip
+    named ``"01"`` is looked up as ``"Test001"`` (:func:`ped2_mask_name`). Without masks
+    the pixel AUROC is ``None``.
     """
     config = detector.config
-    if mode not in ("sliding", "fast"):
-        raise ValueError(f"mode: got {mode!r}; expected 'sliding' or 'fast'")
+    if mode not in ("sliding", "fast", "gong2019"):
+        raise ValueError(f"mode: got {mode!r}; expected 'sliding', 'fast' or 'gong2019'")
     unlabelled = [c.name for c in clips if c.labels is None]
     if unlabelled:
         raise ValueError(f"clips: {unlabelled[:5]} have no frame labels; attach them first")
-    stride = detector.stride(fast=mode == "fast")
-    scores, raw_scores, maps, n_frames = [], [], [], 0
+    keep_maps = masks is not None
+    smoothing = 1 if mode == "gong2019" else config.temporal_smoothing
+    scores, raw_scores, maps, frames, n_frames = [], [], [], [], 0
     began = time.perf_counter()
     for clip in clips:
-        results = list(detector.raw_scores(clip, fast=mode == "fast",
-                                           keep_maps=masks is not None))
+        results: list[FrameScore] = list(
+            detector.clip_scores(clip, keep_maps=keep_maps) if mode == "gong2019"
+            else detector.raw_scores(clip, fast=mode == "fast", keep_maps=keep_maps))
+        frames.append(np.array([r.index for r in results]))
         raw_scores.append(np.array([r.score for r in results]))
-        scores.append(moving_average(raw_scores[-1], config.temporal_smoothing))
-        if masks is not None:
-            # keep_maps=True: every frame score carries its map.
+        scores.append(moving_average(raw_scores[-1], smoothing))
+        if keep_maps:
             maps.append(np.stack([cast(np.ndarray, r.map) for r in results]))
         n_frames += clip.n_frames
     seconds = time.perf_counter() - began
-    labels = [np.asarray(c.labels) for c in clips]
+    labels = [np.asarray(c.labels)[f] for c, f in zip(clips, frames, strict=True)]
     pixel = None
     if masks is not None:
-        truth = [resize_masks(masks[ped2_mask_name(c.name)], config.size) for c in clips]
+        truth = [resize_masks(masks[ped2_mask_name(c.name)][f], config.size)
+                 for c, f in zip(clips, frames, strict=True)]
         pixel = pixel_auc(maps, truth)
+    stride = 1 if mode == "gong2019" else detector.stride(fast=mode == "fast")
     return ModeResult(mode, stride, frame_auc(scores, labels), pixel, n_frames / seconds,
-                      scores, raw_scores)
+                      scores, raw_scores, frames)
 
 
 def ped2_mask_name(clip_name: str) -> str:

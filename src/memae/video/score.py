@@ -22,6 +22,10 @@ reconstruction error of the cuboids that contain them):
 
 Frames are finished, and yielded, as soon as no later window can contain them, so memory
 stays bounded by a window span plus a batch of windows, whatever the video length.
+
+The authors' released test script scores windows instead of frames: one score per
+stride-1 window, given to its middle frame (:func:`score_clips`; the ``gong2019``
+protocol of :mod:`memae.video.evaluate`).
 """
 
 from __future__ import annotations
@@ -91,6 +95,72 @@ class _Accumulator:
             yield index, self.sums.pop(index) / self.counts.pop(index)
 
 
+def iter_window_errors(
+    model: MemAutoEncoder,
+    frames: Iterable[np.ndarray],
+    config: VideoConfig,
+    stride: int,
+    batch_size: int = 16,
+    device: str | torch.device = "cpu",
+) -> Iterator[tuple[int, torch.Tensor]]:
+    """``(start, squared error (T, H, W))`` of every window, in increasing ``start``.
+
+    Windows start every ``stride`` frames, plus one aligned to the last frame when the
+    regular ones stop short of it; the error is summed over channels
+    (:func:`window_errors`). ``frames`` and the model as for :func:`score_frames`.
+
+    Raises
+    ------
+    ValueError
+        If ``stride`` or ``batch_size`` is below 1, the items do not match the config's
+        ``input_signal``, or the stream is shorter than one window span.
+    """
+    if stride < 1 or batch_size < 1:
+        raise ValueError(f"stride, batch_size: got {stride}, {batch_size}; expected >= 1")
+    model = for_scoring(model)
+    span, step = config.span, config.frame_step
+    buffer: deque[np.ndarray] = deque(maxlen=span)
+    pending: list[tuple[int, np.ndarray]] = []  # (start, (T, H, W) frames)
+    last_start = -1
+
+    def flush() -> Iterator[tuple[int, torch.Tensor]]:
+        batch = torch.from_numpy(np.stack([w for _, w in pending]))
+        # (B, T, H, W) -> (B, 1, T, H, W); (B, T, C, H, W) -> (B, C, T, H, W)
+        batch = (batch[:, None] if batch.ndim == 4 else batch.transpose(1, 2)).to(device)
+        errors = window_errors(model, batch).cpu()
+        yield from zip([start for start, _ in pending], errors, strict=True)
+        pending.clear()
+
+    channels = signal_channels(config.input_signal)
+    item_lead = (channels,) if channels > 1 else ()  # items are (H, W) or (C, H, W)
+    n_frames = 0
+    for n_frames, frame in enumerate(frames, start=1):
+        frame = np.asarray(frame, dtype=np.float32)
+        if n_frames == 1 and (frame.ndim < 2 or frame.shape[:-2] != item_lead):
+            raise ValueError(
+                f"frames: got items of shape {frame.shape} for input_signal="
+                f"{config.input_signal!r}; pass memae.video.model_inputs(frames, "
+                "config.input_signal)"
+            )
+        buffer.append(frame)
+        start = n_frames - span
+        if start >= 0 and start % stride == 0:
+            pending.append((start, np.stack(list(buffer)[::step])))
+            last_start = start
+            if len(pending) == batch_size:
+                yield from flush()
+    if n_frames < span:
+        raise ValueError(
+            f"frames: the video has {n_frames} frames, fewer than one clip of {span} "
+            f"(clip_length={config.clip_length}, frame_step={step}); pass a video or frame "
+            f"folder of at least {span} frames"
+        )
+    if last_start != n_frames - span:  # the end-aligned window
+        pending.append((n_frames - span, np.stack(list(buffer)[::step])))
+    if pending:
+        yield from flush()
+
+
 def score_frames(
     model: MemAutoEncoder,
     frames: Iterable[np.ndarray],
@@ -131,26 +201,9 @@ def score_frames(
         ``config.frame_step`` leave a frame outside every window's samples.
     """
     stride = config.score_stride if stride is None else stride
-    if stride < 1 or batch_size < 1:
-        raise ValueError(f"stride, batch_size: got {stride}, {batch_size}; expected >= 1")
-    model = for_scoring(model)
-    span, step = config.span, config.frame_step
-    offsets = np.arange(0, span, step)
-    buffer: deque[np.ndarray] = deque(maxlen=span)
-    pending: list[tuple[int, np.ndarray]] = []  # (start, (T, H, W) frames)
+    offsets = np.arange(0, config.span, config.frame_step)
     accumulator = _Accumulator()
-    last_start, next_index = -1, 0
-
-    def flush() -> Iterator[FrameScore]:
-        batch = torch.from_numpy(np.stack([w for _, w in pending]))
-        # (B, T, H, W) -> (B, 1, T, H, W); (B, T, C, H, W) -> (B, C, T, H, W)
-        batch = (batch[:, None] if batch.ndim == 4 else batch.transpose(1, 2)).to(device)
-        errors = window_errors(model, batch).cpu()
-        for (start, _), error in zip(pending, errors, strict=True):
-            accumulator.add(start + offsets, error)
-        bound = pending[-1][0] + 1  # later windows start after the last one flushed
-        pending.clear()
-        yield from finish(accumulator.pop_until(bound))
+    next_index = 0
 
     def finish(items: Iterable[tuple[int, torch.Tensor]]) -> Iterator[FrameScore]:
         nonlocal next_index
@@ -158,45 +211,48 @@ def score_frames(
             if index != next_index:
                 raise ValueError(
                     f"stride: frames {next_index}..{index - 1} fall between the samples of "
-                    f"every window (frame_step={step}, stride={stride}); lower the stride"
+                    f"every window (frame_step={config.frame_step}, stride={stride}); lower "
+                    "the stride"
                 )
             next_index = index + 1
             yield _frame_score(index, error, config, keep_maps)
 
-    channels = signal_channels(config.input_signal)
-    item_lead = (channels,) if channels > 1 else ()  # items are (H, W) or (C, H, W)
     n_frames = 0
-    for n_frames, frame in enumerate(frames, start=1):
-        frame = np.asarray(frame, dtype=np.float32)
-        if n_frames == 1 and (frame.ndim < 2 or frame.shape[:-2] != item_lead):
-            raise ValueError(
-                f"frames: got items of shape {frame.shape} for input_signal="
-                f"{config.input_signal!r}; pass memae.video.model_inputs(frames, "
-                "config.input_signal)"
-            )
-        buffer.append(frame)
-        start = n_frames - span
-        if start >= 0 and start % stride == 0:
-            pending.append((start, np.stack(list(buffer)[::step])))
-            last_start = start
-            if len(pending) == batch_size:
-                yield from flush()
-    if n_frames < span:
-        raise ValueError(
-            f"frames: the video has {n_frames} frames, fewer than one clip of {span} "
-            f"(clip_length={config.clip_length}, frame_step={step}); pass a video or frame "
-            f"folder of at least {span} frames"
-        )
-    if last_start != n_frames - span:  # the end-aligned window
-        pending.append((n_frames - span, np.stack(list(buffer)[::step])))
-    if pending:
-        yield from flush()
+    for start, error in iter_window_errors(model, frames, config, stride, batch_size, device):
+        accumulator.add(start + offsets, error)
+        # Later windows start after this one: the frames before it are complete.
+        yield from finish(accumulator.pop_until(start + 1))
+        n_frames = start + config.span
     yield from finish(accumulator.pop_until(n_frames))
     if next_index != n_frames:
         raise ValueError(
             f"stride: frames {next_index}..{n_frames - 1} fall between the samples of every "
-            f"window (frame_step={step}, stride={stride}); lower the stride"
+            f"window (frame_step={config.frame_step}, stride={stride}); lower the stride"
         )
+
+
+def score_clips(
+    model: MemAutoEncoder,
+    frames: Iterable[np.ndarray],
+    config: VideoConfig,
+    batch_size: int = 16,
+    device: str | torch.device = "cpu",
+    keep_maps: bool = False,
+) -> Iterator[FrameScore]:
+    """One score per stride-1 window, assigned to the window's middle frame.
+
+    The score of Gong et al.'s released test script: the mean over the window's frames
+    and pixels of ``sqrt(sum over channels of r^2)`` (for one channel, the mean absolute
+    error), given to sampled frame ``clip_length // 2`` of the window (the 9th of 16).
+    So a video of ``n`` frames gets scores for frames ``clip_length // 2 * frame_step``
+    onwards, ``n - span + 1`` of them. With ``keep_maps``, each score carries that
+    frame's unsmoothed ``sqrt`` error map. Arguments as for :func:`score_frames`.
+    """
+    middle = config.clip_length // 2
+    for start, error in iter_window_errors(model, frames, config, 1, batch_size, device):
+        root = error.sqrt()
+        yield FrameScore(start + middle * config.frame_step, float(root.mean()),
+                         root[middle].numpy() if keep_maps else None)
 
 
 def _frame_score(index: int, error: torch.Tensor, config: VideoConfig,
