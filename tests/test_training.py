@@ -4,6 +4,7 @@ error and divergence."""
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -12,14 +13,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from memae import MemAEDetector
+from memae.memory import Memory
 from memae.models import create_model
 from memae.models.autoencoder import AutoEncoderOutput
 from memae.training import (
     TrainingDivergedError,
+    TrainingHistory,
+    TrainSettings,
+    _warn_if_collapsed,
     batch_indices,
     cosine_learning_rate,
     mean_reconstruction_loss,
     objective,
+    train,
 )
 from memae.video import discover_clips, make_synthetic_videos, write_frame_folders
 from memae.video.clips import ClipDataset
@@ -98,3 +104,48 @@ def test_held_out_mse_is_the_mean_squared_error_of_every_window(one_clip: list) 
 def test_a_diverging_loss_stops_training_with_the_fix() -> None:
     with pytest.raises(TrainingDivergedError, match="diverged at epoch 1.*lower learning_rate"):
         MemAEDetector(**{**FAST, "epochs": 5, "learning_rate": 1e6}).fit(_X(200))
+
+
+def test_memory_health_counts_the_items_some_position_uses_and_the_mean_entropy() -> None:
+    # learning_rate 0: the weights stay as built, so one forward pass over the data gives
+    # the epoch's addressing exactly (an MLP without batch norm or dropout).
+    torch.manual_seed(0)
+    model = create_model("mlp", in_features=5, memory_size=40, shrink_threshold=0.02)
+    X = _X(64, 5).astype(np.float32)
+    history = train(model, X, None, TrainSettings(epochs=2, batch_size=16, learning_rate=0.0),
+                    generator=torch.Generator().manual_seed(0), device=CPU)
+    with torch.no_grad():
+        _, weights, _ = model(torch.from_numpy(X))
+    expected_used = int((weights.amax(dim=0) >= 1 / 40).sum())
+    assert 0 < expected_used < 40
+    assert history.memory_items_used == [expected_used, expected_used]
+    # Mean over batches of the (per-batch mean) entropy, weighted by batch size: over rows.
+    entropy = -(weights * torch.log(weights.clamp_min(1e-30))).sum(dim=1).mean()
+    assert history.memory_entropy == pytest.approx([float(entropy)] * 2, rel=1e-5)
+
+
+def test_a_model_without_memory_has_no_memory_health() -> None:
+    detector = MemAEDetector(**{**FAST, "epochs": 2}, memory=False).fit(_X())
+    assert detector.history_.memory_items_used == [] and detector.history_.memory_entropy == []
+
+
+@pytest.mark.parametrize(("used", "warns"), [(9, True), (10, False), (150, False)])
+def test_a_collapsed_addressing_warns_with_what_to_change(used: int, warns: bool) -> None:
+    # Under 5% of the items used in the last epoch is a collapse; earlier epochs do not count.
+    history = TrainingHistory(memory_items_used=[3, used], memory_entropy=[0.1, 0.1])
+    if warns:
+        with pytest.warns(UserWarning, match=r"collapsed: 9 of 200 items \(4.5%, under 5%\)"
+                          r".*smaller memory_size"):
+            _warn_if_collapsed(history, Memory(200, 4))
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            _warn_if_collapsed(history, Memory(200, 4))
+
+
+def test_memory_health_survives_saving_and_loading(tmp_path) -> None:
+    detector = MemAEDetector(**{**FAST, "epochs": 2}, memory_size=8).fit(_X())
+    detector.save(tmp_path / "m.safetensors")
+    loaded = MemAEDetector.load(tmp_path / "m.safetensors")
+    assert loaded.history_ == detector.history_
+    assert len(loaded.history_.memory_items_used) == 2

@@ -452,9 +452,7 @@ class MemAEDetector(ScoreContract, OutlierMixin, BaseEstimator):
             "n_features_in": int(self.n_features_in_),
             "threshold": float(self.threshold_),
             "training": {
-                "train_loss": history.train_loss, "train_mse": history.train_mse,
-                "val_loss": history.val_loss, "best_epoch": history.best_epoch,
-                "stopped_early": history.stopped_early, "steps": history.steps,
+                **history.to_dict(),
                 "n_train": int(self.n_train_), "n_val": int(self.n_val_),
                 "fit_seconds": float(self.fit_seconds_),
             },
@@ -514,10 +512,7 @@ class MemAEDetector(ScoreContract, OutlierMixin, BaseEstimator):
         detector.scale_std_ = tensors["scale.std"].numpy() if "scale.std" in tensors else None
         detector.labels_ = (detector.decision_scores_ > detector.threshold_).astype(int)
         training = meta["training"]
-        detector.history_ = TrainingHistory(
-            train_loss=training["train_loss"], train_mse=training["train_mse"],
-            val_loss=training["val_loss"], best_epoch=training["best_epoch"],
-            stopped_early=training["stopped_early"], steps=training.get("steps", 0))
+        detector.history_ = TrainingHistory.from_dict(training)
         detector.n_train_, detector.n_val_ = training["n_train"], training["n_val"]
         detector.fit_seconds_ = training["fit_seconds"]
         return detector

@@ -96,6 +96,11 @@ TRAINING_RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "val_loss": (_finite_list, "a list of finite numbers"),
     "best_epoch": (_int(0), "an int >= 0"),
     "stopped_early": (lambda v: isinstance(v, bool), "true or false"),
+    # Absent from files written before the memory health was recorded.
+    "memory_items_used": (lambda v: v is None or (isinstance(v, list)
+                                                  and all(_int(0)(x) for x in v)),
+                          "a list of ints >= 0"),
+    "memory_entropy": (lambda v: v is None or _finite_list(v), "a list of finite numbers"),
     "n_train": (_int(1), "an int >= 1"),
     "n_val": (_int(0), "an int >= 0"),
     "steps": (lambda v: v is None or _int(0)(v), "an int >= 0"),

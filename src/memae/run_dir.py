@@ -6,7 +6,7 @@
       config.yaml          the resolved RunConfig (defaults < file < flags)
       model.safetensors    weights + JSON metadata (MemAEDetector.save)
       input.json           how to read data for this model (memae.data.inputs.InputSpec)
-      history.json         per-epoch losses, best epoch, early stopping
+      history.json         per-epoch losses and memory health, best epoch, early stopping
       metrics.json         threshold, fit time, and in-sample metrics when labels exist
       scores.csv (+.json)  written by ``memae score`` by default (OutputConfig.scores)
       report/              written by ``memae report`` (OutputConfig.report)

@@ -14,8 +14,8 @@ import logging
 import math
 import time
 import warnings
-from collections.abc import Callable, Iterator, Sized
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping, Sized
+from dataclasses import asdict, dataclass, field
 from typing import Any, cast
 
 import numpy as np
@@ -26,18 +26,24 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 from tqdm.auto import tqdm
 
 from memae.machine import cpu_has_native_bf16
-from memae.models.autoencoder import MemAutoEncoder
+from memae.memory import Memory
+from memae.models.autoencoder import AutoEncoderOutput, MemAutoEncoder
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass
 class TrainingHistory:
-    """Per-epoch losses and where early stopping settled.
+    """Per-epoch losses, memory health and where early stopping settled.
 
     ``train_loss`` is the full objective (MSE + alpha * entropy);
     ``val_loss`` is the reconstruction MSE on the held-out normal data, the
     quantity early stopping watches (it needs no labels).
+    ``memory_items_used`` counts, per epoch, the memory items that some training
+    position gave at least a uniform share ``1 / N`` of its addressing weight (with
+    ``lambda >= 1/N``: the items that survived the shrinkage somewhere);
+    ``memory_entropy`` is the epoch's mean addressing entropy. Both are empty for a
+    model without memory.
     """
 
     train_loss: list[float] = field(default_factory=list)
@@ -46,6 +52,28 @@ class TrainingHistory:
     best_epoch: int = 0
     stopped_early: bool = False
     steps: int = 0
+    memory_items_used: list[int] = field(default_factory=list)
+    memory_entropy: list[float] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The history as JSON-ready data (model files and checkpoints store it so)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TrainingHistory:
+        """The history stored by :meth:`to_dict`; fields a file lacks take their defaults."""
+        return cls(train_loss=list(data.get("train_loss", [])),
+                   train_mse=list(data.get("train_mse", [])),
+                   val_loss=list(data.get("val_loss", [])),
+                   best_epoch=int(data.get("best_epoch", 0)),
+                   stopped_early=bool(data.get("stopped_early", False)),
+                   steps=int(data.get("steps", 0) or 0),
+                   memory_items_used=[int(v) for v in data.get("memory_items_used", [])],
+                   memory_entropy=[float(v) for v in data.get("memory_entropy", [])])
+
+
+# Fewer used items than this share of the memory is a collapsed addressing.
+COLLAPSED_MEMORY_SHARE = 0.05
 
 
 def batch_indices(n: int, batch_size: int, generator: torch.Generator | None,
@@ -71,11 +99,22 @@ def objective(model: nn.Module, x: torch.Tensor,
 
     ``model`` is a :class:`MemAutoEncoder`, or a ``DistributedDataParallel`` wrapping one.
     """
-    reconstruction, _, entropy = model(x)
-    mse = F.mse_loss(reconstruction, x)
-    if entropy is None or entropy_weight == 0:
-        return mse, mse
-    return mse + entropy_weight * entropy, mse
+    loss, mse, _ = _objective(model, x, entropy_weight)
+    return loss, mse
+
+
+def _objective(model: nn.Module, x: torch.Tensor, entropy_weight: float
+               ) -> tuple[torch.Tensor, torch.Tensor, AutoEncoderOutput]:
+    output = model(x)
+    mse = F.mse_loss(output.reconstruction, x)
+    if output.entropy is None or entropy_weight == 0:
+        return mse, mse, output
+    return mse + entropy_weight * output.entropy, mse, output
+
+
+def _item_peaks(weights: torch.Tensor) -> torch.Tensor:
+    """Each item's largest weight over a batch's positions, ``(N,)``, from ``(B, N, ...)``."""
+    return weights.detach().amax(dim=[d for d in range(weights.ndim) if d != 1])
 
 
 # An epoch loss this many times the error of reconstructing every input as 0 (the
@@ -284,6 +323,21 @@ def warn_if_emulated_bf16(precision: str, device: torch.device) -> None:
             RuntimeWarning, stacklevel=3)
 
 
+def _warn_if_collapsed(history: TrainingHistory, memory: Memory | None) -> None:
+    """Warn when the last epoch used under :data:`COLLAPSED_MEMORY_SHARE` of the items."""
+    if memory is None or not history.memory_items_used:
+        return
+    used, items = history.memory_items_used[-1], memory.num_items
+    if used < COLLAPSED_MEMORY_SHARE * items:
+        warnings.warn(
+            f"the memory addressing collapsed: {used} of {items} items "
+            f"({100 * used / items:.1f}%, under {100 * COLLAPSED_MEMORY_SHARE:.0f}%) got at "
+            "least a uniform share of some position's weight in the last epoch, so the "
+            "decoder sees mixtures of few items; a smaller memory_size (fewer items to "
+            "share the data) or a lower shrink_threshold keeps more of them in use.",
+            UserWarning, stacklevel=3)
+
+
 def train(model: nn.Module, data: TrainingData, val_data: TrainingData | None,
           settings: TrainSettings, *, generator: torch.Generator, device: torch.device,
           verbose: bool = False, resume_from: TrainState | None = None,
@@ -361,12 +415,14 @@ def train(model: nn.Module, data: TrainingData, val_data: TrainingData | None,
     bar = tqdm(total=total, initial=min(steps, total), desc="training", unit="batch",
                disable=not verbose, leave=False)
     began = time.perf_counter()
+    memory = module.memory
     for epoch in range(start, settings.epochs):
         if steps >= total:
             break
         model.train()
         sampler.global_sizes.clear()
-        loss_sum, mse_sum, square_sum = 0.0, 0.0, 0.0
+        loss_sum, mse_sum, square_sum, entropy_sum = 0.0, 0.0, 0.0, 0.0
+        peaks = None if memory is None else torch.zeros(memory.num_items, device=device)
         # Counts of elements and samples; a data-parallel _global_sums sums them as floats.
         elements: float = 0
         seen: float = 0
@@ -376,7 +432,7 @@ def train(model: nn.Module, data: TrainingData, val_data: TrainingData | None,
                     group["lr"] = cosine_learning_rate(settings.learning_rate, steps, total)
             x = x.to(device)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=autocast):
-                loss, mse = objective(model, x, settings.entropy_weight)
+                loss, mse, output = _objective(model, x, settings.entropy_weight)
             optimizer.zero_grad(set_to_none=True)
             if world_size > 1:
                 (loss * (len(x) * world_size / global_size)).backward()
@@ -384,22 +440,33 @@ def train(model: nn.Module, data: TrainingData, val_data: TrainingData | None,
                 loss.backward()
             optimizer.step()
             steps += 1
-            # One host sync per batch for all three numbers.
-            batch_loss, batch_mse, batch_square = torch.stack([
+            entropy = output.entropy
+            if peaks is not None and output.weights is not None:
+                torch.maximum(peaks, _item_peaks(output.weights).float(), out=peaks)
+            # One host sync per batch for all four numbers.
+            batch_loss, batch_mse, batch_square, batch_entropy = torch.stack([
                 loss.detach().double(), mse.detach().double(),
-                torch.linalg.vector_norm(x.detach(), dtype=torch.float64) ** 2]).tolist()
+                torch.linalg.vector_norm(x.detach(), dtype=torch.float64) ** 2,
+                (entropy.detach() if entropy is not None else loss.new_zeros(())).double(),
+            ]).tolist()
             loss_sum += batch_loss * len(x)
             mse_sum += batch_mse * len(x)
             square_sum += batch_square
+            entropy_sum += batch_entropy * len(x)
             elements += x.numel()
             seen += len(x)
             bar.update()
             if steps >= total:
                 break
-        loss_sum, mse_sum, seen, square_sum, elements = _global_sums(
-            [loss_sum, mse_sum, seen, square_sum, elements], world_size)
+        loss_sum, mse_sum, seen, square_sum, elements, entropy_sum = _global_sums(
+            [loss_sum, mse_sum, seen, square_sum, elements, entropy_sum], world_size)
         history.train_loss.append(loss_sum / seen)
         history.train_mse.append(mse_sum / seen)
+        if peaks is not None:
+            if world_size > 1:
+                torch.distributed.all_reduce(peaks, op=torch.distributed.ReduceOp.MAX)
+            history.memory_items_used.append(int((peaks >= 1.0 / len(peaks)).sum()))
+            history.memory_entropy.append(entropy_sum / seen)
         history.steps = steps
         epoch_loss, zero_error = history.train_loss[-1], (square_sum / elements) or 1.0
         if not math.isfinite(epoch_loss) or epoch_loss > DIVERGENCE_FACTOR * zero_error:
@@ -440,6 +507,7 @@ def train(model: nn.Module, data: TrainingData, val_data: TrainingData | None,
         logger.warning("the training loss grew from %.4g (epoch 1) to %.4g (epoch %d): the "
                        "model did not learn; lower learning_rate.", history.train_loss[0],
                        history.train_loss[-1], len(history.train_loss))
+    _warn_if_collapsed(history, memory)
     if best_state is not None:
         module.load_state_dict(best_state)
     module.eval()

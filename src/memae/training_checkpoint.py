@@ -16,7 +16,7 @@ import hashlib
 import json
 import math
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -76,7 +76,7 @@ def save_checkpoint(path: str | Path, state: TrainState,
         "has_best": state.best_model is not None,
         "finished": state.finished,
         "steps": state.steps,
-        "history": asdict(state.history),
+        "history": state.history.to_dict(),
         "optimizer": optimizer_meta,
         "extra": extra or {},
     }
@@ -104,7 +104,7 @@ def load_checkpoint(path: str | Path) -> tuple[TrainState, dict[str, Any]]:
         if meta.get("format_version") != CHECKPOINT_FORMAT:
             raise ValueError(f"format version {meta.get('format_version')!r}, this memae "
                              f"reads {CHECKPOINT_FORMAT}")
-        history = TrainingHistory(**meta["history"])
+        history = TrainingHistory.from_dict(meta["history"])
         state = TrainState(
             epoch=int(meta["epoch"]),
             model={k[6:]: v for k, v in tensors.items() if k.startswith("model.")},

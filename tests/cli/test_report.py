@@ -46,9 +46,9 @@ def image_report(image_folders: tuple[Path, Path], tmp_path_factory) -> Path:
 
 def test_report_has_every_section_and_png(image_report: Path) -> None:
     report = image_report / "report"
-    expected = {"loss.png", "roc_pr.png", "score_histogram.png", "most_anomalous.png",
-                "least_anomalous.png", "memory_usage.png", "memory_prototypes.png",
-                "video_scores.png", "report.html"}
+    expected = {"loss.png", "memory_health.png", "roc_pr.png", "score_histogram.png",
+                "most_anomalous.png", "least_anomalous.png", "memory_usage.png",
+                "memory_prototypes.png", "video_scores.png", "report.html"}
     assert {p.name for p in report.iterdir()} == expected
     page = (report / "report.html").read_text()
     for heading in ("Training", "Scores", "Most and least anomalous images", "Memory", "Video"):
@@ -59,7 +59,7 @@ def test_report_has_every_section_and_png(image_report: Path) -> None:
 def test_every_embedded_image_decodes_and_matches_its_png(image_report: Path) -> None:
     page = (image_report / "report" / "report.html").read_text()
     blobs = [base64.b64decode(b) for b in PNG_DATA.findall(page)]
-    assert len(blobs) == 8
+    assert len(blobs) == 9
     files = {p.read_bytes() for p in (image_report / "report").glob("*.png")}
     for blob in blobs:
         image = Image.open(io.BytesIO(blob))
@@ -108,8 +108,11 @@ def test_table_report_without_images(tables: tuple[Path, Path], tmp_path: Path) 
     assert in_sample["roc_auc"] > 0.8  # measured 0.94 after 3 epochs (seed 0)
     assert main(["-q", "report", str(run), "--out", str(tmp_path / "rep")]) == 0
     names = {p.name for p in (tmp_path / "rep").iterdir()}
-    # No scores file yet and no images: training curves and memory usage only.
-    assert names == {"loss.png", "memory_usage.png", "report.html"}
+    # No scores file yet and no images: training curves, memory health and usage only.
+    assert names == {"loss.png", "memory_health.png", "memory_usage.png", "report.html"}
+    page = (tmp_path / "rep" / "report.html").read_text()
+    used = json.loads((run / "history.json").read_text())["memory_items_used"][-1]
+    assert f"{used} of 10 ({10 * used:.1f}%)" in page
 
 
 def test_video_only_report_and_label_spans(tmp_path: Path) -> None:
@@ -170,3 +173,4 @@ def test_report_reads_a_video_run(video_run: Path, tmp_path: Path) -> None:
     assert main(["-q", "report", str(video_run), "--out", str(tmp_path / "report")]) == 0
     html = (tmp_path / "report" / "report.html").read_text()
     assert "training windows" in html and "clip length" in html
+    assert "memory items used (last epoch)" in html and "mean addressing entropy" in html

@@ -85,8 +85,8 @@ def test_score_evaluate_and_report_an_ensemble_run(ensemble_run: Path,
     assert json.loads((run / "eval.json").read_text())["roc_auc"] > 0.95
     assert main(["-q", "report", str(run)]) == 0
     names = {p.name for p in (run / "report").iterdir()}
-    assert names == {"loss.png", "memory_usage.png", "roc_pr.png", "score_histogram.png",
-                     "report.html"}
+    assert names == {"loss.png", "memory_health.png", "memory_usage.png", "roc_pr.png",
+                     "score_histogram.png", "report.html"}
     page = (run / "report" / "report.html").read_text()
     assert "ensemble members" in page and "the first of 3 ensemble members" in page
 

@@ -344,7 +344,7 @@ def _train_video(config: RunConfig, clips: list[VideoClip], run: RunDir, resume:
         clips, checkpoint_dir=run.checkpoints, resume=resume)
     detector.save(run.model)
     history, training = detector.history_, detector.training_
-    run.write_json(RunDir.HISTORY, {**asdict(history), "fit_seconds": training["fit_seconds"]})
+    run.write_json(RunDir.HISTORY, {**history.to_dict(), "fit_seconds": training["fit_seconds"]})
     run.write_json(RunDir.METRICS, dict(training))
     if progress:
         print(f"trained {detector.config.model} on {training['n_windows']} windows of "
@@ -393,7 +393,7 @@ def _train(config: RunConfig, X: np.ndarray, inputs: Inputs, spec: Any, run: Run
 
     history = detector.history_
     return _write_run(run, detector, inputs, spec,
-                      {**asdict(history), "fit_seconds": detector.fit_seconds_},
+                      {**history.to_dict(), "fit_seconds": detector.fit_seconds_},
                       f"trained {detector.model_name_} on {detector.n_train_} samples "
                       f"({detector.n_val_} held out) in {detector.fit_seconds_:.1f} s; best "
                       f"epoch {history.best_epoch} of {len(history.train_loss)}",

@@ -16,9 +16,11 @@ from memae.data.inputs import Inputs, InputSpec, load_inputs, spec_for_model
 from memae.detector import MemAEDetector
 from memae.ensemble import MemAEEnsemble
 from memae.loading import load, read_metadata
+from memae.memory import Memory
 from memae.metrics import anomaly_metrics
 from memae.report.figures import (
     loss_figure,
+    memory_health_figure,
     require_matplotlib,
     roc_pr_figure,
     score_histogram_figure,
@@ -35,6 +37,7 @@ from memae.report.model_views import (
 )
 from memae.run_dir import RunDir
 from memae.scores_file import column, read_scores, read_sidecar
+from memae.training import COLLAPSED_MEMORY_SHARE, TrainingHistory
 from memae.video.detector import VideoDetector
 
 if TYPE_CHECKING:
@@ -145,7 +148,28 @@ def _training_section(model: MemAEDetector | MemAEEnsemble, version: str) -> Sec
     table.update({"threshold": float(model.threshold_), "fit seconds": model.fit_seconds_,
                   "memae": version})
     figure = loss_figure(history.train_loss, history.val_loss, history.best_epoch)
-    return Section("Training", table=table, panels=[_panel("loss.png", figure, caption)])
+    section = Section("Training", table=table, panels=[_panel("loss.png", figure, caption)])
+    return _with_memory_health(section, history, first.model_.memory)
+
+
+def _with_memory_health(section: Section, history: TrainingHistory,
+                        memory: Memory | None) -> Section:
+    """``section`` with the last epoch's memory health and its per-epoch figure added."""
+    if memory is None or not history.memory_items_used:
+        return section
+    used, items = history.memory_items_used[-1], memory.num_items
+    section.table.update({
+        "memory items used (last epoch)": f"{used} of {items} ({100 * used / items:.1f}%)",
+        "mean addressing entropy (last epoch)": history.memory_entropy[-1]})
+    if used < COLLAPSED_MEMORY_SHARE * items:
+        section.text = (f"The addressing collapsed: under {100 * COLLAPSED_MEMORY_SHARE:.0f}% "
+                        "of the memory items were used in the last epoch.")
+    section.panels.append(_panel(
+        "memory_health.png",
+        memory_health_figure(history.memory_items_used, history.memory_entropy, items),
+        "Memory items that some training position gave at least a uniform share 1/N of "
+        "its weight, and the mean addressing entropy, per epoch."))
+    return section
 
 
 def _video_training_section(model: VideoDetector, version: str) -> Section:
@@ -160,8 +184,9 @@ def _video_training_section(model: VideoDetector, version: str) -> Section:
              "epochs run": len(history.train_loss),
              "fit seconds": model.training_.get("fit_seconds"), "memae": version}
     figure = loss_figure(history.train_loss, history.val_loss, history.best_epoch)
-    return Section("Training", table=table, panels=[_panel(
+    section = Section("Training", table=table, panels=[_panel(
         "loss.png", figure, "Training objective and held-out clips' MSE per epoch.")])
+    return _with_memory_health(section, history, model.model_.memory)
 
 
 def _memory_section(detector: MemAEDetector, inputs: Inputs, described: str,

@@ -66,6 +66,23 @@ def loss_figure(train_loss: Sequence[float], val_loss: Sequence[float],
     return fig
 
 
+def memory_health_figure(items_used: Sequence[int], entropy: Sequence[float],
+                         n_items: int) -> Figure:
+    """Memory items used and mean addressing entropy per training epoch."""
+    fig = new_figure(9.6, 3.4)
+    used_ax, entropy_ax = fig.subplots(1, 2)
+    epochs = np.arange(1, len(items_used) + 1)
+    used_ax.plot(epochs, items_used, color=NORMAL_COLOR, marker=".")
+    used_ax.axhline(n_items, color="#999999", linestyle="--", linewidth=0.8,
+                    label=f"memory size ({n_items})")
+    used_ax.set(xlabel="epoch", ylabel="items used", ylim=(0, n_items * 1.05),
+                title="Items with at least 1/N of some position's weight")
+    used_ax.legend()
+    entropy_ax.plot(epochs, entropy, color=NORMAL_COLOR, marker=".")
+    entropy_ax.set(xlabel="epoch", ylabel="nats", title="Mean addressing entropy")
+    return fig
+
+
 def roc_pr_figure(labels: np.ndarray, scores: np.ndarray, threshold: float | None) -> Figure:
     """ROC and precision-recall curves; the threshold's operating point marked."""
     fig = new_figure(9.6, 4.0)

@@ -320,10 +320,7 @@ class VideoDetector:
         meta = {
             "config": self.config.to_dict(),
             "model": self.model_.spec(),
-            "training": {"train_loss": history.train_loss, "train_mse": history.train_mse,
-                         "val_loss": history.val_loss, "best_epoch": history.best_epoch,
-                         "stopped_early": history.stopped_early, "steps": history.steps,
-                         **self.training_},
+            "training": {**history.to_dict(), **self.training_},
         }
         tensors = {"model." + k: v for k, v in self.model_.state_dict().items()}
         return write_model_file(path, "video", meta, tensors)
@@ -376,13 +373,9 @@ class VideoDetector:
                              ) from error
         detector.device_ = resolve_device(device)
         detector.model_ = model.to(detector.device_).eval()
-        detector.history_ = TrainingHistory(
-            train_loss=list(training.pop("train_loss", [])),
-            train_mse=list(training.pop("train_mse", [])),
-            val_loss=list(training.pop("val_loss", [])),
-            best_epoch=int(training.pop("best_epoch", 0)),
-            stopped_early=bool(training.pop("stopped_early", False)),
-            steps=int(training.pop("steps", 0) or 0))
+        detector.history_ = TrainingHistory.from_dict(training)
+        for name in TrainingHistory.__dataclass_fields__:
+            training.pop(name, None)
         detector.training_ = training
         return detector
 
