@@ -139,6 +139,8 @@ class DetectorConfig:
     lr_schedule: str = "constant"
     max_steps: int | None = None
     precision: str = "fp32"
+    pseudo_anomaly: float = 0.0
+    pseudo_anomaly_kind: str = "patch"
     validation_fraction: float = 0.1
     patience: int | None = 10
     standardize: bool | str = "auto"

@@ -96,6 +96,11 @@ class MemAEDetector(ScoreContract, OutlierMixin, BaseEstimator):
         ``"fp32"``, or ``"bf16"`` for bfloat16 autocast of the training forward
         passes (worth it only where the CPU or GPU has native bf16; scoring
         stays float32).
+    pseudo_anomaly, pseudo_anomaly_kind:
+        Share of the training images (or clips) replaced by pseudo-anomalies that
+        the loss asks to reconstruct as the normal original, and their kind
+        (:mod:`memae.pseudo_anomalies`; ``"patch"`` for images). ``0``: off, as in
+        the paper. Tables have no patches to paste: keep 0 for them.
     validation_fraction:
         Share of ``X`` held out (never trained on) for early stopping and for the
         ``target_fpr`` threshold. ``0`` trains on everything for ``epochs``.
@@ -137,6 +142,7 @@ class MemAEDetector(ScoreContract, OutlierMixin, BaseEstimator):
                  epochs: int = 100, batch_size: int = 64, learning_rate: float = 1e-3,
                  weight_decay: float = 0.0, lr_schedule: str = "constant",
                  max_steps: int | None = None, precision: str = "fp32",
+                 pseudo_anomaly: float = 0.0, pseudo_anomaly_kind: str = "patch",
                  validation_fraction: float = 0.1,
                  patience: int | None = 10, standardize: bool | str = "auto",
                  contamination: float = 0.1, target_fpr: float | None = None,
@@ -156,6 +162,8 @@ class MemAEDetector(ScoreContract, OutlierMixin, BaseEstimator):
         self.lr_schedule = lr_schedule
         self.max_steps = max_steps
         self.precision = precision
+        self.pseudo_anomaly = pseudo_anomaly
+        self.pseudo_anomaly_kind = pseudo_anomaly_kind
         self.validation_fraction = validation_fraction
         self.patience = patience
         self.standardize = standardize
@@ -362,7 +370,8 @@ class MemAEDetector(ScoreContract, OutlierMixin, BaseEstimator):
             epochs=self.epochs, batch_size=self.batch_size, learning_rate=self.learning_rate,
             weight_decay=self.weight_decay, entropy_weight=self.entropy_weight,
             patience=self.patience, lr_schedule=self.lr_schedule, max_steps=self.max_steps,
-            precision=self.precision)
+            precision=self.precision, pseudo_anomaly=self.pseudo_anomaly,
+            pseudo_anomaly_kind=self.pseudo_anomaly_kind)
 
     def _set_threshold(self) -> None:
         if self.target_fpr is None:

@@ -16,7 +16,7 @@ import time
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sized
 from dataclasses import asdict, dataclass, field
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 import torch
@@ -28,6 +28,15 @@ from tqdm.auto import tqdm
 from memae.machine import cpu_has_native_bf16
 from memae.memory import Memory
 from memae.models.autoencoder import AutoEncoderOutput, MemAutoEncoder
+from memae.pseudo_anomalies import (
+    SKIP,
+    PseudoAnomalyPlan,
+    PseudoAnomalyWindows,
+    TrainingPair,
+    check_pseudo_anomaly,
+    draw_plan,
+    paste_patches,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -103,10 +112,11 @@ def objective(model: nn.Module, x: torch.Tensor,
     return loss, mse
 
 
-def _objective(model: nn.Module, x: torch.Tensor, entropy_weight: float
+def _objective(model: nn.Module, x: torch.Tensor, entropy_weight: float,
+               target: torch.Tensor | None = None
                ) -> tuple[torch.Tensor, torch.Tensor, AutoEncoderOutput]:
     output = model(x)
-    mse = F.mse_loss(output.reconstruction, x)
+    mse = F.mse_loss(output.reconstruction, x if target is None else target)
     if output.entropy is None or entropy_weight == 0:
         return mse, mse, output
     return mse + entropy_weight * output.entropy, mse, output
@@ -208,6 +218,11 @@ class TrainSettings:
         warns on CPUs that only emulate bf16.
     num_workers:
         DataLoader worker processes reading a dataset (arrays need none).
+    pseudo_anomaly, pseudo_anomaly_kind:
+        The share of training samples replaced by pseudo-anomalies whose target is
+        the normal sample they were made from, and their kind
+        (:mod:`memae.pseudo_anomalies`); 0 (the paper) trains on the samples as
+        they are.
     """
 
     epochs: int
@@ -220,6 +235,8 @@ class TrainSettings:
     max_steps: int | None = None
     precision: str = "fp32"
     num_workers: int = 0
+    pseudo_anomaly: float = 0.0
+    pseudo_anomaly_kind: str = "patch"
 
     def __post_init__(self) -> None:
         if self.lr_schedule not in LR_SCHEDULES:
@@ -235,6 +252,12 @@ class TrainSettings:
         if not isinstance(self.num_workers, int) or self.num_workers < 0:
             raise ValueError(f"num_workers: got {self.num_workers!r}; expected an integer "
                              ">= 0")
+        check_pseudo_anomaly(self.pseudo_anomaly, self.pseudo_anomaly_kind)
+
+    @property
+    def skips_frames(self) -> bool:
+        """Whether some pseudo-anomalies are skip-frame windows."""
+        return self.pseudo_anomaly > 0 and self.pseudo_anomaly_kind != "patch"
 
 
 TrainingData = np.ndarray | Dataset
@@ -249,39 +272,66 @@ class _SlicedBatches(Sampler[list[int]]):
     Each epoch draws :func:`batch_indices` from the loop's generator in the
     main process (so DataLoader workers never change the order) and yields this
     rank's slice ``idx[rank::world_size]``; the global batch sizes are queued
-    for the loss weighting of data-parallel runs.
+    for the loss weighting of data-parallel runs. With pseudo-anomalies, the
+    same generator draws each global batch's :class:`PseudoAnomalyPlan`, queued
+    (this rank's slice) beside the sizes; planned skip-frame windows are yielded
+    as the codes :class:`PseudoAnomalyWindows` reads.
     """
 
     def __init__(self, n: int, batch_size: int, generator: torch.Generator | None,
-                 rank: int = 0, world_size: int = 1) -> None:
+                 rank: int = 0, world_size: int = 1,
+                 settings: TrainSettings | None = None) -> None:
         self.n, self.batch_size, self.generator = n, batch_size, generator
         self.rank, self.world_size = rank, world_size
         self.global_sizes: list[int] = []
+        self.plans: list[PseudoAnomalyPlan | None] = []
+        self.settings = settings if settings is not None and settings.pseudo_anomaly > 0 \
+            else None
 
     def __iter__(self) -> Iterator[list[int]]:
         for idx in batch_indices(self.n, self.batch_size, self.generator,
                                  min_size=self.world_size):
             self.global_sizes.append(len(idx))
-            yield idx[self.rank::self.world_size].tolist()
+            local = slice(self.rank, None, self.world_size)
+            if self.settings is None or self.generator is None:
+                self.plans.append(None)
+                yield idx[local].tolist()
+                continue
+            plan = draw_plan(len(idx), self.settings.pseudo_anomaly,
+                             self.settings.pseudo_anomaly_kind, self.generator)
+            skipped = (plan.kind == SKIP).numpy()
+            codes = idx.copy()
+            codes[skipped] += self.n * (1 + plan.skip.numpy()[skipped])
+            self.plans.append(plan[local])
+            yield codes[local].tolist()
 
     def __len__(self) -> int:
         return len(batch_indices(self.n, self.batch_size, None, min_size=self.world_size))
 
 
-def _input(batch: Any) -> torch.Tensor:
-    return batch if isinstance(batch, torch.Tensor) else batch[0]
+class _Batch(NamedTuple):
+    input: torch.Tensor  # this rank's share of the global batch
+    target: torch.Tensor | None  # what the loss compares with (None: the input)
+    global_size: int
+    plan: PseudoAnomalyPlan | None
 
 
 def _batches(data: TrainingData, sampler: _SlicedBatches, loader: DataLoader | None
-             ) -> Iterator[tuple[torch.Tensor, int]]:
-    """Every batch of one epoch, as ``(this rank's inputs, global batch size)``."""
+             ) -> Iterator[_Batch]:
+    """Every batch of one epoch, in the sampler's order."""
     if loader is None:
         for local in sampler:
-            yield torch.from_numpy(data[np.asarray(local, dtype=np.int64)]), \
-                sampler.global_sizes.pop(0)
+            yield _Batch(torch.from_numpy(data[np.asarray(local, dtype=np.int64)]), None,
+                         sampler.global_sizes.pop(0), sampler.plans.pop(0))
         return
     for batch in loader:
-        yield _input(batch), sampler.global_sizes.pop(0)
+        size, plan = sampler.global_sizes.pop(0), sampler.plans.pop(0)
+        if isinstance(batch, torch.Tensor):
+            yield _Batch(batch, None, size, plan)
+        elif isinstance(batch, TrainingPair):
+            yield _Batch(batch.input, batch.target, size, plan)
+        else:
+            yield _Batch(batch[0], None, size, plan)
 
 
 def _loader(data: TrainingData, sampler: _SlicedBatches, num_workers: int
@@ -300,8 +350,8 @@ def mean_reconstruction_loss(model: MemAutoEncoder, data: TrainingData, batch_si
     # torch's Dataset declares no __len__; the datasets train reads all have one.
     sampler = _SlicedBatches(len(cast(Sized, data)), batch_size, None)
     total, count = 0.0, 0
-    for x, _ in _batches(data, sampler, _loader(data, sampler, 0)):
-        x = x.to(device)
+    for batch in _batches(data, sampler, _loader(data, sampler, 0)):
+        x = batch.input.to(device)
         reconstruction = model(x).reconstruction
         total += F.mse_loss(reconstruction, x, reduction="sum").item()
         count += x.numel()
@@ -405,8 +455,21 @@ def train(model: nn.Module, data: TrainingData, val_data: TrainingData | None,
                           generator.get_state(), torch.get_rng_state(), best_state,
                           best_val, since_best, history, finished, steps)
 
+    if settings.pseudo_anomaly > 0 and isinstance(data, np.ndarray) and data.ndim < 4 \
+            and settings.pseudo_anomaly_kind != "skip_frames":
+        raise ValueError(
+            f"pseudo_anomaly={settings.pseudo_anomaly}: patch pseudo-anomalies paste boxes "
+            f"into images or video windows, but the samples have shape {data.shape[1:]} "
+            "(no height and width); use pseudo_anomaly=0 for tabular data")
+    if settings.skips_frames:
+        if isinstance(data, np.ndarray):
+            raise ValueError(
+                f"pseudo_anomaly_kind={settings.pseudo_anomaly_kind!r}: skip-frame "
+                "pseudo-anomalies need video windows, not an array of samples; use "
+                "'patch' for images, or pseudo_anomaly=0")
+        data = PseudoAnomalyWindows(data)
     sampler = _SlicedBatches(len(cast(Sized, data)), settings.batch_size, generator, rank,
-                             world_size)
+                             world_size, settings)
     loader = _loader(data, sampler, settings.num_workers)
     total = settings.epochs * len(sampler)
     if settings.max_steps is not None:
@@ -426,13 +489,16 @@ def train(model: nn.Module, data: TrainingData, val_data: TrainingData | None,
         # Counts of elements and samples; a data-parallel _global_sums sums them as floats.
         elements: float = 0
         seen: float = 0
-        for x, global_size in _batches(data, sampler, loader):
+        for x, target, global_size, plan in _batches(data, sampler, loader):
             if settings.lr_schedule == "cosine":
                 for group in optimizer.param_groups:
                     group["lr"] = cosine_learning_rate(settings.learning_rate, steps, total)
             x = x.to(device)
+            target = None if target is None else target.to(device)
+            if plan is not None:
+                x, target = paste_patches(x, target, plan)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=autocast):
-                loss, mse, output = _objective(model, x, settings.entropy_weight)
+                loss, mse, output = _objective(model, x, settings.entropy_weight, target)
             optimizer.zero_grad(set_to_none=True)
             if world_size > 1:
                 (loss * (len(x) * world_size / global_size)).backward()

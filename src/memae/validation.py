@@ -9,6 +9,7 @@ from typing import Any, cast
 import numpy as np
 from sklearn.utils.validation import validate_data
 
+from memae.pseudo_anomalies import PSEUDO_ANOMALY_KINDS
 from memae.training import LR_SCHEDULES, PRECISIONS
 
 SUPPORTED_NDIM = {2: "tabular (n_samples, n_features)", 4: "images (n, C, H, W)",
@@ -56,6 +57,11 @@ PARAMETER_RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "lr_schedule": (lambda v: v in LR_SCHEDULES, f"one of {LR_SCHEDULES}"),
     "max_steps": (_none_or(_int(1)), "None (epochs decide) or an int >= 1"),
     "precision": (lambda v: v in PRECISIONS, f"one of {PRECISIONS}"),
+    "pseudo_anomaly": (_real(0, 1, high_open=True),
+                       "a float in [0, 1): the share of training samples made "
+                       "pseudo-anomalous (0: off)"),
+    "pseudo_anomaly_kind": (lambda v: v in PSEUDO_ANOMALY_KINDS,
+                            f"one of {PSEUDO_ANOMALY_KINDS}"),
     "standardize": (lambda v: v in ("auto", True, False), "'auto', True or False"),
     "contamination": (_real(0, 0.5, low_open=True), "a float in (0, 0.5]"),
     "target_fpr": (_none_or(_real(0, 1, low_open=True, high_open=True)),

@@ -90,7 +90,8 @@ FIXED = {"contamination": 0.1, "device": "cpu", "entropy_weight": 0.0002,
          "learning_rate": 0.001, "memory": True, "patience": None, "random_state": 7,
          "score_batch_size": 1024, "shrink_threshold": None, "target_fpr": None,
          "validation_fraction": 0.0, "verbose": False, "weight_decay": 0.0,
-         "lr_schedule": "constant", "max_steps": None, "precision": "fp32"}
+         "lr_schedule": "constant", "max_steps": None, "precision": "fp32",
+         "pseudo_anomaly": 0.0, "pseudo_anomaly_kind": "patch"}
 WIDE_COSINE = {"hidden": (128, 64), "latent_dim": 32, "addressing": "cosine",
                "temperature": 0.02}
 KDD = {**FIXED, "batch_size": 1024, "epochs": 4, "memory_size": 2000, "model": "mlp_kdd99",

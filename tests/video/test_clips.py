@@ -133,3 +133,36 @@ def test_random_access_with_a_cache_smaller_than_a_window(synthetic_root: Path) 
     for item in (8, 7, 2, 3, 30, 1):
         np.testing.assert_array_equal(dataset[item].frames[0].numpy(), frames[item:item + 6])
     assert len(dataset._cache) == 4
+
+
+@pytest.mark.parametrize("signal", ["frames", "difference", "frames_and_difference"])
+def test_skip_frame_pairs_read_a_sped_up_window_and_its_normal_target(
+    synthetic: SyntheticVideos, synthetic_root: Path, signal: str
+) -> None:
+    clips = discover_clips(synthetic_root, "training")  # 2 clips of 40 frames
+    dataset = ClipDataset(clips, length=4, stride=1, step=2, size=None, signal=signal)
+    video = to_signed_unit(synthetic.train[0])
+    for item, skip in ((7, 3), (0, 2), (33, 5)):  # 33: the clip's last window
+        start = int(dataset.windows[item, 1])
+        fast, target = dataset.skip_frame_pair(item, skip)
+        first = min(start, 40 - (3 * 2 * skip + 1)) // skip * skip
+        fast_frames = first + np.arange(4) * 2 * skip
+        np.testing.assert_array_equal(target, dataset[int(np.flatnonzero(
+            (dataset.windows[:, 0] == 0) & (dataset.windows[:, 1] == first))[0])].frames)
+        changes = np.stack([video[i] - video[i - skip] if i else np.zeros_like(video[i])
+                            for i in fast_frames])
+        expected = {"frames": video[fast_frames][None], "difference": changes[None],
+                    "frames_and_difference": np.stack([video[fast_frames], changes])}[signal]
+        np.testing.assert_allclose(fast.numpy(), expected, atol=1e-6)
+
+
+def test_a_clip_too_short_for_the_skip_takes_the_largest_that_fits(synthetic_root: Path) -> None:
+    clips = discover_clips(synthetic_root, "training")
+    dataset = ClipDataset(clips, length=8, size=None)  # 40 frames: 7 * 5 + 1 fits
+    assert not torch.equal(dataset.skip_frame_pair(0, 5)[0], dataset.skip_frame_pair(0, 4)[0])
+    long = ClipDataset(clips, length=14, size=None)  # 13 * 3 + 1 = 40 fits, 13 * 4 + 1 does not
+    np.testing.assert_array_equal(long.skip_frame_pair(0, 5)[0], long.skip_frame_pair(0, 3)[0])
+    whole = ClipDataset(clips, length=40, size=None)  # no skip fits: the normal pair
+    fast, target = whole.skip_frame_pair(0, 2)
+    np.testing.assert_array_equal(fast, target)
+    np.testing.assert_array_equal(target, whole[0].frames)

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from memae.pseudo_anomalies import TrainingPair
 from memae.video.frames import VideoClip
 from memae.video.signal import INPUT_SIGNALS, frames_needed, window_input
 from memae.video.transforms import PAPER_SIZE, FrameTransform
@@ -153,6 +154,32 @@ class ClipDataset(Dataset[ClipSample]):
         frames = self._frames(clip_index, frames_needed(indices, self.signal))
         window = window_input(frames, indices, self.signal)  # (C, T, H, W)
         return ClipSample(torch.from_numpy(window), clip_index, start)
+
+    def skip_frame_pair(self, item: int, skip: int) -> TrainingPair:
+        """Window ``item`` sped up ``skip`` times, and the normal window it should become.
+
+        The fast window reads every ``skip * step``-th frame of the clip from a start
+        frame that is a multiple of ``skip`` (the window's own start, moved back where
+        the longer span would pass the clip's end), as a video of every ``skip``-th
+        frame would show it (differences over ``skip`` frames). The target is the
+        window of this dataset's ``step`` from the same start frame. A clip too short
+        for ``skip`` takes the largest smaller skip that fits; with none, the pair
+        is the normal window twice.
+        """
+        clip_index, start = (int(v) for v in self.windows[item])
+        n_frames = self.clips[clip_index].n_frames
+        while skip > 1 and (self.length - 1) * self.step * skip + 1 > n_frames:
+            skip -= 1
+        span = (self.length - 1) * self.step * skip + 1
+        first = min(start, n_frames - span) // skip  # in frames of the sped-up video
+        fast = [first + k * self.step for k in range(self.length)]
+        normal = [first * skip + k * self.step for k in range(self.length)]
+        fast_needed = frames_needed(fast, self.signal)
+        read = self._frames(clip_index, sorted({*(i * skip for i in fast_needed),
+                                                *frames_needed(normal, self.signal)}))
+        fast_frames = {i: read[i * skip] for i in fast_needed}
+        return TrainingPair(torch.from_numpy(window_input(fast_frames, fast, self.signal)),
+                            torch.from_numpy(window_input(read, normal, self.signal)))
 
     def _frames(self, clip_index: int, indices: list[int]) -> dict[int, np.ndarray]:
         """Preprocessed frames ``indices`` (increasing) of a clip, through the LRU cache."""

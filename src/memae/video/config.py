@@ -20,7 +20,8 @@ from memae.video.signal import INPUT_SIGNALS, signal_channels
 # Fields shared with MemAEDetector, checked by the same rules (memae.validation).
 SHARED_FIELDS = ("model", "model_params", "memory", "memory_size", "shrink_threshold",
                  "entropy_weight", "epochs", "batch_size", "learning_rate", "weight_decay",
-                 "lr_schedule", "max_steps", "precision", "validation_fraction", "patience")
+                 "lr_schedule", "max_steps", "precision", "pseudo_anomaly",
+                 "pseudo_anomaly_kind", "validation_fraction", "patience")
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,11 @@ class VideoConfig:
     epochs, batch_size, learning_rate, weight_decay, lr_schedule, max_steps, precision:
         The training loop's settings (:class:`memae.training.TrainSettings`);
         ``batch_size`` counts windows.
+    pseudo_anomaly, pseudo_anomaly_kind:
+        Share of the training windows replaced by pseudo-anomalies (a pasted patch
+        or a sped-up window) whose target is the normal window, and their kind
+        (:mod:`memae.pseudo_anomalies`); ``0`` (the paper) trains on the windows
+        as they are.
     validation_fraction:
         Share of the training clips (whole clips, at least one kept for training)
         held out: their non-overlapping windows' reconstruction MSE is recorded
@@ -80,6 +86,8 @@ class VideoConfig:
     lr_schedule: str = "constant"
     max_steps: int | None = None
     precision: str = "fp32"
+    pseudo_anomaly: float = 0.0
+    pseudo_anomaly_kind: str = "patch"
     validation_fraction: float = 0.0
     patience: int | None = None
     random_state: int = 0

@@ -217,7 +217,9 @@ class VideoDetector:
             learning_rate=config.learning_rate, weight_decay=config.weight_decay,
             entropy_weight=config.entropy_weight, patience=config.patience,
             lr_schedule=config.lr_schedule, max_steps=config.max_steps,
-            precision=config.precision, num_workers=config.num_workers)
+            precision=config.precision, num_workers=config.num_workers,
+            pseudo_anomaly=config.pseudo_anomaly,
+            pseudo_anomaly_kind=config.pseudo_anomaly_kind)
         rank, world_size = distributed_context()
         model = self.build_model().to(self.device_)
         generator = torch.Generator().manual_seed(config.random_state)
