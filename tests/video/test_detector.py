@@ -464,3 +464,14 @@ def test_video_model_with_broken_json_is_refused(tmp_path) -> None:
     save_file({"w": torch.zeros(1)}, str(path), metadata={"memae": "{not json"})
     with pytest.raises(ValueError, match="corrupt memae metadata"):
         VideoDetector.load(path)
+
+
+def test_a_video_detector_trains_on_pseudo_anomalies_and_keeps_the_setting(
+        tmp_path: Path) -> None:
+    path, _ = tiny_video_model(tmp_path, size=(24, 32), n_frames=24, seed=3,
+                               file_name="pseudo.safetensors", pseudo_anomaly=0.5,
+                               pseudo_anomaly_kind="patch_or_skip_frames")
+    loaded = VideoDetector.load(path)
+    assert loaded.config.pseudo_anomaly == 0.5
+    assert loaded.config.pseudo_anomaly_kind == "patch_or_skip_frames"
+    assert loaded.history_ is not None and len(loaded.history_.train_loss) >= 1
