@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -11,9 +12,10 @@ from tqdm.auto import tqdm
 
 from memae.config import RunConfig, load_config_file, resolve_config
 from memae.data.inputs import InputSpec, spec_for_model
-from memae.detector import MemAEDetector
+from memae.detector import MemAEDetector, resolve_device
 from memae.ensemble import MemAEEnsemble
-from memae.run_dir import RunDir
+from memae.run_dir import RunDir, locate_model
+from memae.video.detector import VideoDetector
 
 logger = logging.getLogger("memae.cli")
 
@@ -69,3 +71,31 @@ def score_batches(detector: MemAEDetector | MemAEEnsemble, X: np.ndarray, progre
             parts.append(detector.decision_function(X[start:start + step]))
             bar.update(len(parts[-1]))
     return np.concatenate(parts) if parts else np.empty(0)
+
+
+def add_video_model_options(parser: argparse.ArgumentParser) -> None:
+    """``--batch-size``, ``--device`` and ``--threads`` of the commands that score video."""
+    parser.add_argument("--batch-size", type=int, default=16, help="clips per forward pass")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda")
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+
+
+def load_video_model(args: argparse.Namespace, model: Path) -> VideoDetector:
+    """The video detector of a run directory or model file, set up as the options ask.
+
+    Checks ``--threads``, ``--batch-size`` and ``--device`` (of
+    :func:`add_video_model_options`) first, naming the option at fault.
+    """
+    if args.threads < 1:
+        raise ValueError(f"--threads must be >= 1, got {args.threads}.")
+    if args.batch_size < 1:
+        raise ValueError(f"--batch-size must be >= 1, got {args.batch_size}.")
+    try:
+        device = resolve_device(args.device)
+    except ValueError as error:
+        raise ValueError(f"--device: {error}") from error
+    torch.set_num_threads(args.threads)
+    model_path, _ = locate_model(model)
+    detector = VideoDetector.load(model_path, device=str(device))
+    detector.score_batch_size = args.batch_size
+    return detector

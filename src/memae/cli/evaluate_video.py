@@ -10,13 +10,9 @@ import argparse
 import logging
 from pathlib import Path
 
-import torch
-
 from memae.atomic import check_file_target, write_json_atomic
 from memae.benchmarks.ped2 import load_test_set
-from memae.detector import resolve_device
-from memae.run_dir import locate_model
-from memae.video.detector import VideoDetector
+from memae.cli.common import add_video_model_options, load_video_model
 from memae.video.evaluate import PROTOCOL_MODES, PROTOCOLS, evaluate_mode
 
 logger = logging.getLogger(__name__)
@@ -40,28 +36,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--data-dir", default=None,
                         help="data folder with ped2/ (default: $MEMAE_DATA)")
     parser.add_argument("--out", type=Path, default=None, help="also write the results as JSON")
-    parser.add_argument("--batch-size", type=int, default=16, help="clips per forward pass")
-    parser.add_argument("--device", default="cpu", help="cpu or cuda")
-    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    add_video_model_options(parser)
     parser.set_defaults(handler=handle)
 
 
 def handle(args: argparse.Namespace) -> int:
     """Print (and with ``--out`` write) the model's Ped2 AUCs under each protocol asked."""
-    if args.threads < 1:
-        raise ValueError(f"--threads must be >= 1, got {args.threads}.")
-    if args.batch_size < 1:
-        raise ValueError(f"--batch-size must be >= 1, got {args.batch_size}.")
-    try:
-        device = resolve_device(args.device)
-    except ValueError as error:
-        raise ValueError(f"--device: {error}") from error
     if args.out is not None:
         check_file_target(args.out, "--out")
-    torch.set_num_threads(args.threads)
-    model_path, _ = locate_model(args.model)
-    detector = VideoDetector.load(model_path, device=str(device))
-    detector.score_batch_size = args.batch_size
+    detector = load_video_model(args, args.model)
     clips, masks = load_test_set(args.data_dir)
     rows = []
     print("| protocol | mode | frames | frame AUC | pixel AUC | frames/s |")

@@ -20,15 +20,12 @@ from pathlib import Path
 from typing import cast
 
 import numpy as np
-import torch
 from tqdm.auto import tqdm
 
 from memae.atomic import atomic_path, check_file_target
-from memae.detector import resolve_device
+from memae.cli.common import add_video_model_options, load_video_model
 from memae.machine import physical_memory
-from memae.run_dir import locate_model
 from memae.video.decode import iter_images, open_clip
-from memae.video.detector import VideoDetector
 from memae.video.overlay import OverlayWriter
 from memae.video.transforms import FrameTransform
 
@@ -50,33 +47,20 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         help="also write a video with the anomaly maps in red (.mp4)")
     parser.add_argument("--fast", action="store_true",
                         help="non-overlapping clips (the fast mode) instead of sliding ones")
-    parser.add_argument("--batch-size", type=int, default=16, help="clips per forward pass")
     parser.add_argument("--fps", type=float, default=10.0,
                         help="frame rate of the overlay video (default 10, as UCSD)")
-    parser.add_argument("--device", default="cpu", help="cpu or cuda")
-    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    add_video_model_options(parser)
     parser.set_defaults(handler=handle)
 
 
 def handle(args: argparse.Namespace) -> int:
     """Write the per-frame scores of a video (and, with ``--overlay``, an annotated copy)."""
-    if args.threads < 1:
-        raise ValueError(f"--threads must be >= 1, got {args.threads}.")
-    if args.batch_size < 1:
-        raise ValueError(f"--batch-size must be >= 1, got {args.batch_size}.")
     if not args.fps > 0:
         raise ValueError(f"--fps must be a positive frame rate, got {args.fps}.")
-    try:
-        device = resolve_device(args.device)
-    except ValueError as error:
-        raise ValueError(f"--device: {error}") from error
     check_file_target(args.out, "--out")
     if args.overlay is not None:
         check_file_target(args.overlay, "--overlay")
-    torch.set_num_threads(args.threads)
-    model_path, _ = locate_model(args.model)
-    detector = VideoDetector.load(model_path, device=str(device))
-    detector.score_batch_size = args.batch_size
+    detector = load_video_model(args, args.model)
     config = detector.config
     # One batch holds batch_size clips of clip_length frames, and their error maps.
     needed, total = 2 * 4 * args.batch_size * config.span * config.size[0] * config.size[1], \
