@@ -121,6 +121,14 @@ def smooth_box_masks(boxes: torch.Tensor, height: int, width: int) -> torch.Tens
     return rows[:, :, None] * columns[:, None, :]
 
 
+def no_patches_error(shape: tuple[int, ...]) -> ValueError:
+    """The error for patch pseudo-anomalies on samples of ``shape``, which have no frame."""
+    return ValueError(
+        f"pseudo_anomaly: patch pseudo-anomalies paste boxes into images or video windows, "
+        f"but the samples have shape {shape} (no height and width); use pseudo_anomaly=0 "
+        "for tabular data")
+
+
 def paste_patches(x: torch.Tensor, target: torch.Tensor | None,
                   plan: PseudoAnomalyPlan) -> TrainingPair:
     """The batch with the planned patches pasted, and its target.
@@ -133,10 +141,7 @@ def paste_patches(x: torch.Tensor, target: torch.Tensor | None,
     if not bool(patch.any()):
         return TrainingPair(x, target)
     if x.ndim < 4:
-        raise ValueError(
-            f"pseudo_anomaly_kind: 'patch' pastes boxes into images or video windows, but "
-            f"the samples have shape {tuple(x.shape[1:])} (no height and width); use "
-            "pseudo_anomaly=0 for tabular data")
+        raise no_patches_error(tuple(x.shape[1:]))
     masks = smooth_box_masks(plan.boxes, x.shape[-2], x.shape[-1]).to(x.device, x.dtype)
     masks = masks.reshape(len(x), *([1] * (x.ndim - 3)), *x.shape[-2:])
     pasted = torch.lerp(x, x.roll(1, dims=0), masks)

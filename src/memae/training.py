@@ -35,6 +35,7 @@ from memae.pseudo_anomalies import (
     TrainingPair,
     check_pseudo_anomaly,
     draw_plan,
+    no_patches_error,
     paste_patches,
 )
 
@@ -457,10 +458,7 @@ def train(model: nn.Module, data: TrainingData, val_data: TrainingData | None,
 
     if settings.pseudo_anomaly > 0 and isinstance(data, np.ndarray) and data.ndim < 4 \
             and settings.pseudo_anomaly_kind != "skip_frames":
-        raise ValueError(
-            f"pseudo_anomaly={settings.pseudo_anomaly}: patch pseudo-anomalies paste boxes "
-            f"into images or video windows, but the samples have shape {data.shape[1:]} "
-            "(no height and width); use pseudo_anomaly=0 for tabular data")
+        raise no_patches_error(data.shape[1:])
     if settings.skips_frames:
         if isinstance(data, np.ndarray):
             raise ValueError(

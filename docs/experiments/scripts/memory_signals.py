@@ -5,7 +5,8 @@ split of the 60% (75/25, stratified, seed 0); the `odds` preset's MemAE ensemble
 fitted on the 75% and every candidate signal is computed per member on the 25%,
 standardised by the member's mean and spread on its training rows and averaged over the
 members, as the ensemble averages its reconstruction scores. Prints one JSON line of
-validation ROC-AUCs per set and writes them all to OUT.
+validation ROC-AUCs per set (and the first member's memory health in its last epoch)
+and writes them all to OUT.
 
     python docs/experiments/scripts/memory_signals.py DATA_DIR OUT.json [SET,SET,...]
 """
@@ -81,6 +82,9 @@ def main(data_dir: str, out: str, names: list[str]) -> None:
         for key in ("code_norm", "neg_maxw"):
             aucs[f"median_{key}_normal"] = float(np.median(first[key][y_val == 0]))
             aucs[f"median_{key}_anomalous"] = float(np.median(first[key][y_val == 1]))
+        health = ensemble.estimators_[0].history_
+        aucs["items_used_first_member"] = float(health.memory_items_used[-1])
+        aucs["entropy_first_member"] = float(health.memory_entropy[-1])
         results[name] = aucs
         print(name, f"{time.perf_counter() - began:.1f} s",
               json.dumps({k: round(v, 4) for k, v in aucs.items()}), flush=True)
