@@ -99,10 +99,12 @@ def test_nested_keys_change_one_model_parameter() -> None:
 
 def test_an_unknown_field_names_it_and_lists_the_valid_ones() -> None:
     with pytest.raises(ValueError, match=r"unknown field 'memroy_size'; a grid over a "
-                       r"tabular preset changes \[.*'input_transform'.*'memory_size'.*\] or "
-                       r"model_params.<key>.*Did you mean 'memory_size'\?"):
+                       r"tabular preset changes \[.*'input_transform'.*'memory_size'.*\], "
+                       r"detector.<name> \(a detector parameter\) or model_params.<key>.*"
+                       r"Did you mean 'memory_size'\?"):
         point_preset(load_preset("kdd99"), {"memroy_size": 500})
-    for name in ("random_state", "protocol", "quick", "model_params.a.b", "detector.epochs"):
+    for name in ("random_state", "protocol", "quick", "model_params.a.b", "detector.random_state",
+                 "detector.quick"):
         with pytest.raises(ValueError, match=f"unknown field '{re.escape(name)}'"):
             point_preset(load_preset("kdd99"), {name: 1})
 
@@ -135,9 +137,42 @@ def test_presets_without_a_validation_protocol_are_refused() -> None:
                        "only labelled anomalies are in the test split"):
         selection_spec(load_preset("ped2-cpu"))
     with pytest.raises(ValueError, match="preset 'tabular' is for protocol 'tabular'.*which "
-                       "is no benchmark; set benchmark.protocol in the preset file to one "
-                       r"of \['cifar10', 'kdd99', 'mnist', 'odds'\]"):
+                       r"is no benchmark; pass --protocol with one of \['cifar10', 'kdd99', "
+                       r"'mnist', 'odds'\]"):
         selection_spec(load_preset("tabular"))
+
+
+def test_detector_fields_set_the_estimator_parameter_a_benchmark_setting_shares() -> None:
+    tabular = load_preset("tabular")
+    capped = point_preset(tabular, {"detector.max_steps": 300, "max_steps": 50})
+    assert capped.detector["max_steps"] == 300 and capped.settings.max_steps == 50
+    assert selection._value(capped, "detector.max_steps") == 300
+    assert selection._value(tabular, "detector.max_steps") is None  # the estimator's default
+    with pytest.raises(ValueError, match=r"unknown field 'detector.max_step'.*detector.<name> "
+                       r"\(a detector parameter\)"):
+        point_preset(tabular, {"detector.max_step": 300})
+    assert selection_spec(tabular.with_(protocol="odds")).name == "odds"
+
+
+def test_a_protocol_argument_scores_a_preset_on_another_benchmark(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(kdd99, "load_kdd", lambda options, raw_csv: blobs())
+    preset = write_yaml(tmp_path / "defaults.yaml", TOY)
+    grid = write_yaml(tmp_path / "steps.yaml", {"detector.max_steps": [2, 5]})
+    out = tmp_path / "out"
+    args = ["--quiet", "select", "--preset", str(preset), "--grid", str(grid), "--on",
+            "validation", "--seeds", "0", "--out", str(out)]
+    assert main(args) == 2
+    assert "pass --protocol with one of" in capsys.readouterr().err
+    assert main([*args, "--protocol", "kdd99"]) == 0
+    table = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| ")]
+    assert table[0] == "| point | detector.max_steps | F1 | ROC-AUC |"
+    assert [row.split(" | ")[1] for row in table[1:]] == ["null", "2", "5"]
+    saved = json.loads((out / "select_defaults_kdd99_steps_seed0.json").read_text())
+    assert saved["protocol"] == "kdd99"
+    assert [r["seconds"] > 0 for r in saved["rows"]] == [True, True, True]
+    assert [r["same_as"] for r in saved["rows"]] == [None, None, None]  # three trainings
 
 
 def test_selecting_on_test_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]
@@ -217,12 +252,15 @@ def test_select_prints_the_numbers_of_the_benchmark_validation_runs(
 def test_the_grid_files_build_their_presets_points() -> None:
     for path in sorted(GRID_FILES.glob("*.yaml")):
         # Each grid's comment gives the commands it was run with; their presets.
-        names = re.findall(r"memae select --preset (\S+)", path.read_text())
-        assert names, f"{path} names no `memae select --preset` command"
+        commands = re.findall(r"memae select --preset (\S+)(?: --protocol (\S+))?",
+                              path.read_text())
+        assert commands, f"{path} names no `memae select --preset` command"
         points = load_grid(path).points()
         assert points, path
-        for name in names:
+        for name, protocol in commands:
             preset = load_preset(name)
+            if protocol:
+                preset = preset.with_(protocol=protocol)
             for point in points:
                 point_preset(preset, point, str(path))
-            assert selection_spec(preset).name == name
+            assert selection_spec(preset).name == (protocol or name)

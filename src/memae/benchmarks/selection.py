@@ -11,12 +11,16 @@ A list of such mappings is the union of their products, in order (as
 scikit-learn's ``ParameterGrid`` takes a list of dicts), so that a file can also
 list candidates that change different fields. A field is a detector parameter
 of the preset's kind, a benchmark setting (:class:`memae.presets.BenchmarkSettings`;
-``max_steps`` is the benchmark's, as in :meth:`memae.presets.Preset.with_`), or
+``max_steps`` is the benchmark's, as in :meth:`memae.presets.Preset.with_`),
+``detector.<name>``, which sets that detector parameter even where a benchmark setting
+has the same name (``detector.max_steps``: the estimator's own step cap), or
 ``model_params.<key>``, which sets one key of the point's ``model_params``.
 Each point is the preset with its changes (:meth:`~memae.presets.Preset.with_`),
 so the preset's own checks apply to it.
 
-The preset's protocol (:attr:`memae.presets.Preset.protocol`) runs every point
+The preset's protocol (:attr:`memae.presets.Preset.protocol`, or the ``protocol``
+given to :func:`run_selection`, which lets a preset with no benchmark of its own, such
+as the ``tabular`` defaults, be scored on several benchmarks) runs every point
 through that benchmark's own ``--config validation`` run, training MemAE only,
 and reads its validation metrics (:attr:`memae.benchmarks.base.BenchmarkSpec.validation_metrics`);
 the test split is never read. The preset itself is the baseline row. Points that
@@ -63,6 +67,7 @@ logger = logging.getLogger(__name__)
 # The variant a selection trains: the preset's detector as written.
 VARIANT = "MemAE"
 NESTED = "model_params"
+DETECTOR = "detector"
 # Fields a grid may not change: every point runs the preset's protocol, --quick is the
 # command's flag, and the benchmark sets random_state and device from --seeds and --device.
 FIXED_FIELDS = ("protocol", "quick", "random_state", "device")
@@ -147,24 +152,30 @@ def point_preset(preset: Preset, point: Mapping[str, Any], where: str = "grid") 
     ``model_params`` if it sets one, else the preset's).
     """
     valid = grid_fields(preset.kind)
+    parameters = _detector_parameters(preset.kind)
     flat: dict[str, Any] = {}
     nested: dict[str, Any] = {}
+    direct: dict[str, Any] = {}
     for name, value in point.items():
         head, dot, key = name.partition(".")
         if dot and head == NESTED and key and "." not in key:
             nested[key] = value
+        elif dot and head == DETECTOR and key in parameters:
+            direct[key] = value
         elif not dot and name in valid:
             flat[name] = value
         else:
             close = difflib.get_close_matches(name, valid, n=1)
             hint = f" Did you mean {close[0]!r}?" if close else ""
             raise ValueError(f"{where}: unknown field {name!r}; a grid over a {preset.kind} "
-                             f"preset changes {valid} or {NESTED}.<key> (a key of the "
-                             f"model's parameters).{hint}")
+                             f"preset changes {valid}, {DETECTOR}.<name> (a detector "
+                             f"parameter) or {NESTED}.<key> (a key of the model's "
+                             f"parameters).{hint}")
     if nested:
         flat[NESTED] = {**(flat.get(NESTED, preset.detector.get(NESTED)) or {}), **nested}
     try:
         changed = preset.with_(**flat)
+        changed = dataclasses.replace(changed, detector={**changed.detector, **direct})
         model = changed.detector.get("model", "auto")
         if model != "auto" and changed.kind in ("tabular", "images"):
             model_config(model, **(changed.detector.get(NESTED) or {}))
@@ -182,8 +193,8 @@ def selection_spec(preset: Preset) -> BenchmarkSpec:
         whence = ("its benchmark.protocol" if preset.settings.protocol is not None
                   else "its name before the first '-'")
         raise ValueError(f"preset {preset.source!r} is for protocol {protocol!r} ({whence}), "
-                         f"which is no benchmark; set benchmark.protocol in the preset file "
-                         f"to one of {with_validation}.")
+                         f"which is no benchmark; pass --protocol with one of "
+                         f"{with_validation} (or set benchmark.protocol in the preset file).")
     spec = get_benchmark(protocol)
     if spec.validation_metrics is None:
         raise ValueError(f"benchmark {protocol} has no validation protocol: its only "
@@ -239,9 +250,14 @@ class Selection:
 
     @property
     def stem(self) -> str:
-        """``select_<preset>_<grid>_<seeds>[_quick]``, the name of the selection's files."""
-        return (f"select_{self.preset.name}_{self.grid.name}_{seeds_label(self.seeds)}"
-                + ("_quick" if self.quick else ""))
+        """``select_<preset>[_<protocol>]_<grid>_<seeds>[_quick]``, the selection's file name.
+
+        The protocol is named where it is not the one the preset's name implies.
+        """
+        protocol = ("" if self.protocol == self.preset.name.partition("-")[0]
+                    else f"_{self.protocol}")
+        return (f"select_{self.preset.name}{protocol}_{self.grid.name}_"
+                f"{seeds_label(self.seeds)}" + ("_quick" if self.quick else ""))
 
     def markdown(self) -> str:
         """The table the command prints, with its note on how it was run."""
@@ -271,15 +287,20 @@ class Selection:
 def run_selection(preset: Preset, grid: Grid, *, on: str = "validation",
                   seeds: Sequence[int] | None = None, data_dir: Path | None = None,
                   quick: bool = False, device: str = "cpu", jobs: int = 1, threads: int = 1,
-                  out_dir: Path = Path("runs"), progress: bool = False) -> Selection:
+                  out_dir: Path = Path("runs"), progress: bool = False,
+                  protocol: str | None = None) -> Selection:
     """Score the preset and every grid point on the preset's validation protocol.
 
+    ``protocol`` names the benchmark instead (the preset's ``benchmark.protocol`` set to
+    it), e.g. to score the ``tabular`` defaults on ``odds`` and on ``kdd99``.
     ``seeds=None`` takes the benchmark's default seeds; ``quick`` its ``--quick`` data,
     with the preset's ``benchmark.quick`` changes applied before each point's own (so a
     grid value wins). ``jobs`` and ``threads`` are the benchmark's (its units spread
     over worker processes). Every point is checked before anything trains.
     """
     check_split(on)
+    if protocol is not None:
+        preset = preset.with_(protocol=protocol)
     spec = selection_spec(preset)
     assert spec.validation_metrics is not None
     base = preset.with_(**preset.settings.quick, quick={}) if quick else preset
@@ -330,6 +351,10 @@ def write_selection(selection: Selection, out_dir: Path) -> tuple[Path, Path]:
     return json_path, md_path
 
 
+def _detector_parameters(kind: str) -> set[str]:
+    return {f.name for f in dataclasses.fields(PRESET_PARAMETERS[kind])} - set(FIXED_FIELDS)
+
+
 def _check_builds(preset: Preset, shape: tuple[int, ...], where: str) -> None:
     """Raise the error training would, for a model of ``preset`` on samples of ``shape``."""
     try:
@@ -361,6 +386,8 @@ def _value(preset: Preset, name: str) -> Any:
     not set).
     """
     head, dot, key = name.partition(".")
+    if dot and head == DETECTOR:
+        return preset.detector.get(key, getattr(PRESET_PARAMETERS[preset.kind](), key))
     if dot:
         return (preset.detector.get(NESTED) or {}).get(key, _UNSET)
     if name in {f.name for f in dataclasses.fields(BenchmarkSettings)}:

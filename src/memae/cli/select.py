@@ -23,10 +23,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                     "prints one table (the preset first, then one row per point: the "
                     "fields' values and the validation metrics, mean over seeds) and writes "
                     "it to <out>/select_<preset>_<grid>_<seeds>.md and .json. The preset's "
-                    "protocol is its benchmark.protocol, else its name before the first '-'.")
+                    "protocol is --protocol, else its benchmark.protocol, else its name "
+                    "before the first '-'.")
     parser.add_argument("--preset", required=True,
                         help="a preset name or the path of a preset file")
     parser.add_argument("--grid", type=Path, required=True, help="the grid YAML file")
+    parser.add_argument("--protocol", default=None, metavar="BENCHMARK",
+                        help="the benchmark whose validation protocol scores the points "
+                             "(default: the preset's); e.g. odds or kdd99 for the tabular "
+                             "defaults, which have no benchmark of their own")
     parser.add_argument("--on", required=True, metavar="validation",
                         help="the split the points are compared on: validation (the only "
                              "one; test labels are never read)")
@@ -57,7 +62,7 @@ def handle(args: argparse.Namespace) -> int:
     selection = run_selection(preset, grid, on=args.on, seeds=args.seeds,
                               data_dir=args.data_dir, quick=args.quick, device=args.device,
                               jobs=args.jobs, threads=args.threads, out_dir=args.out,
-                              progress=show_progress(args))
+                              progress=show_progress(args), protocol=args.protocol)
     json_path, md_path = write_selection(selection, args.out)
     print(selection.markdown())
     print(f"\nwall time {selection.seconds:.1f} s; wrote {json_path} and {md_path}")
