@@ -28,11 +28,11 @@ def test_precedence_defaults_then_file_then_flags_then_set(tmp_path: Path) -> No
         {"detector": {"batch_size": 8, "learning_rate": 0.02}},
         parse_assignment("detector.learning_rate=0.5"),
     ])
-    assert config.detector.epochs == 7            # file over default (100)
+    assert config.detector.epochs == 7            # file over default ("auto")
     assert config.detector.batch_size == 8        # flag over file
     assert config.detector.learning_rate == 0.5   # --set over flag
     assert config.data.color == "rgb"
-    assert config.detector.patience == 10         # untouched default
+    assert config.detector.patience == "auto"     # untouched default (the kind's preset's)
     assert config.detector.random_state == 0
 
 

@@ -62,8 +62,9 @@ def test_target_fpr_threshold_needs_no_contamination(blobs) -> None:
 def test_early_stopping_restores_the_weights_of_the_best_epoch(blobs) -> None:
     X, _, _ = blobs
     # A learning rate this high turns the held-out MSE up within a few epochs (seed 0: best
-    # epoch 6, stopped after epoch 9), far inside the 200-epoch budget.
-    detector = MemAEDetector(**{**FAST, "epochs": 200}, patience=3, learning_rate=0.05).fit(X)
+    # epoch 4, stopped after epoch 7), far inside the 200-epoch budget.
+    detector = MemAEDetector(**{**FAST, "epochs": 200}, validation_fraction=0.1, patience=3,
+                             learning_rate=0.05).fit(X)
     history = detector.history_
     assert history.stopped_early
     # Training ran exactly `patience` epochs past the best one, then stopped.

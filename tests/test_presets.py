@@ -11,7 +11,7 @@ import torch
 
 from memae import MemAEDetector, VideoDetector
 from memae.config import DetectorConfig
-from memae.detector import AUTO_MODELS
+from memae.detector import AUTO_MODELS, KIND_DEFAULTS, general_preset
 from memae.presets import PRESET_DIR, BenchmarkSettings, Preset, list_presets, load_preset
 from memae.video.config import VideoConfig
 
@@ -47,12 +47,47 @@ def test_packaged_presets_are_listed_and_installed() -> None:
 @pytest.mark.parametrize(("name", "ndim"), [("tabular", 2), ("images", 4)])
 def test_the_general_presets_are_the_detector_defaults(name: str, ndim: int) -> None:
     preset = load_preset(name)
+    assert general_preset(ndim) == name and preset.benchmark == {}
+    # "auto" parameters take the preset's values for this kind of data...
+    auto = MemAEDetector().resolved_params(ndim)
+    assert auto == {key: preset.detector[key] for key in KIND_DEFAULTS}
+    assert MemAEDetector().train_settings(ndim) == \
+        MemAEDetector.from_preset(name).train_settings(ndim)
+    # ...and every other parameter is the detector's default (model: the one
+    # model="auto" picks for this kind of data).
     defaults = dataclasses.asdict(DetectorConfig())
-    # model: the one model="auto" picks for this kind of data; nothing else changes.
-    assert {**defaults, **preset.detector} == {**defaults, "model": AUTO_MODELS[ndim]}
-    assert preset.benchmark == {}
-    assert MemAEDetector.from_preset(name).get_params() == \
-        MemAEDetector(model=AUTO_MODELS[ndim]).get_params()
+    others = {k: v for k, v in preset.detector.items() if k not in KIND_DEFAULTS}
+    assert {**defaults, **others} == {**defaults, "model": AUTO_MODELS[ndim]}
+    assert all(defaults[key] == "auto" for key in KIND_DEFAULTS)
+
+
+def test_the_default_detector_trains_the_tabular_preset() -> None:
+    X = np.random.default_rng(0).normal(size=(300, 5)).astype(np.float32)
+    default = MemAEDetector(random_state=0, device="cpu").fit(X)
+    preset = MemAEDetector.from_preset("tabular", random_state=0, device="cpu").fit(X)
+    np.testing.assert_array_equal(default.decision_scores_, preset.decision_scores_)
+    tabular = load_preset("tabular").detector
+    assert len(default.history_.train_loss) == tabular["epochs"]
+    assert default.n_val_ == round(tabular["validation_fraction"] * len(X))
+    # Clips and images keep the images preset's training.
+    assert MemAEDetector().resolved_params(5) == MemAEDetector().resolved_params(4)
+
+
+def test_auto_model_params_apply_to_the_presets_model_only() -> None:
+    tabular = load_preset("tabular").detector
+    assert MemAEDetector(model="mlp").resolved_params(2)["model_params"] == \
+        tabular["model_params"]
+    assert MemAEDetector(model="mlp_kdd99").resolved_params(2)["model_params"] is None
+    given = MemAEDetector(model_params={"latent_dim": 3}, epochs=7, patience=None)
+    assert given.resolved_params(2) == {"model_params": {"latent_dim": 3}, "epochs": 7,
+                                        "validation_fraction": tabular["validation_fraction"],
+                                        "patience": None}
+
+
+def test_target_fpr_holds_out_rows_when_the_preset_holds_none_out() -> None:
+    assert MemAEDetector(target_fpr=0.05).resolved_params(2)["validation_fraction"] >= 0.1
+    assert MemAEDetector(target_fpr=0.05, validation_fraction=0.0).resolved_params(2)[
+        "validation_fraction"] == 0.0
 
 
 def test_model_params_lists_become_tuples_and_overrides_replace() -> None:
@@ -92,7 +127,7 @@ def test_a_preset_file_by_path(tmp_path: Path) -> None:
                                         r"benchmark settings are \[.*'max_steps'.*\]"),
     (GOOD + "benchmark:\n  quick: {epoch: 1}\n", r"unknown benchmark.quick key 'epoch'"),
     (GOOD + "  epochs: 4\n", r"duplicate key 'epochs'"),
-    (GOOD.replace("epochs: 3", "epochs: 0"), r"epochs must be an int >= 1, got 0"),
+    (GOOD.replace("epochs: 3", "epochs: 0"), r"epochs must be 'auto' or an int >= 1, got 0"),
     (GOOD + "benchmark:\n  n_estimators: 0\n", r"benchmark.n_estimators must be an int >= 1"),
     ("kind: tabular\ndetector: {}\n", r"missing \['description'\]"),
     (GOOD.replace("detector:\n  epochs: 3\n", "detector: 3\n"), r"detector must map keys"),

@@ -50,7 +50,8 @@ def test_batches_cover_every_sample_once(n: int, batch_size: int, ranks: int) ->
 def test_a_single_trailing_sample_joins_the_only_other_batch() -> None:
     # 10 rows, 1 held out: batches of 8 and 1; the 1 used to crash with IndexError.
     X = np.random.default_rng(0).normal(size=(10, 2)).astype(np.float32)
-    detector = MemAEDetector(**{**FAST, "epochs": 1, "batch_size": 8}, memory_size=4).fit(X)
+    detector = MemAEDetector(**{**FAST, "epochs": 1, "batch_size": 8}, memory_size=4,
+                             validation_fraction=0.1).fit(X)
     assert detector.n_train_ == 9 and np.isfinite(detector.decision_scores_).all()
 
 

@@ -121,18 +121,19 @@ class DataConfig:
 class DetectorConfig:
     """Keyword arguments of :class:`memae.MemAEDetector` (see its docstring).
 
-    The defaults are the detector's, except ``random_state=0`` so that a run
-    is reproducible unless asked otherwise. ``verbose`` is not here: the
+    The defaults are the detector's (``"auto"``: the general preset's value for the
+    data's kind), except ``random_state=0`` so that a run is reproducible unless asked
+    otherwise. ``verbose`` is not here: the
     command line's ``--quiet`` decides it.
     """
 
     model: str = "auto"
-    model_params: dict[str, Any] | None = None
+    model_params: dict[str, Any] | str | None = "auto"
     memory: bool = True
     memory_size: int | None = None
     shrink_threshold: float | None = None
     entropy_weight: float = 0.0002
-    epochs: int = 100
+    epochs: int | str = "auto"
     batch_size: int = 64
     learning_rate: float = 1e-3
     weight_decay: float = 0.0
@@ -141,8 +142,8 @@ class DetectorConfig:
     precision: str = "fp32"
     pseudo_anomaly: float = 0.0
     pseudo_anomaly_kind: str = "patch"
-    validation_fraction: float = 0.1
-    patience: int | None = 10
+    validation_fraction: float | str = "auto"
+    patience: int | str | None = "auto"
     standardize: bool | str = "auto"
     contamination: float = 0.1
     target_fpr: float | None = None

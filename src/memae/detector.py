@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 import logging
 import time
 from pathlib import Path
@@ -36,6 +38,22 @@ from memae.validation import check_input, check_params
 logger = logging.getLogger(__name__)
 
 AUTO_MODELS = {2: "mlp", 4: "conv2d", 5: "conv3d"}
+AUTO = "auto"
+# Parameters whose "auto" takes the value of the general preset for the data's kind:
+# `tabular` for tables, `images` for images and clips (presets/*.yaml).
+KIND_DEFAULTS = ("model_params", "epochs", "validation_fraction", "patience")
+# Held-out share that target_fpr calibrates on when the kind's preset holds none out.
+TARGET_FPR_VALIDATION = 0.1
+
+
+def general_preset(ndim: int) -> str:
+    """The preset whose detector section fills a parameter left at ``"auto"``."""
+    return "tabular" if ndim == 2 else "images"
+
+
+@functools.cache
+def _general_detector(name: str) -> dict[str, Any]:
+    return load_preset(name).detector
 _MODEL_PREFIX = "model."
 # Rows validated at once by decision_function (rounded to whole scoring batches).
 VALIDATION_CHUNK_ROWS = 65_536
@@ -77,7 +95,10 @@ class MemAEDetector(ScoreContract, OutlierMixin, BaseEstimator):
         ``(n, d)`` tables, ``conv2d`` for ``(n, C, H, W)`` images, ``conv3d`` for
         ``(n, C, T, H, W)`` clips. Input sizes are filled in from ``X``.
     model_params:
-        Overrides of the model preset (e.g. ``{"hidden": (64, 32), "latent_dim": 4}``).
+        Overrides of the model preset (e.g. ``{"hidden": (64, 32), "latent_dim": 4}``);
+        ``None``: the model's own. ``"auto"``: those of the general preset for the
+        data's kind (``memae presets tabular`` / ``images``) when the model is that
+        preset's model, else the model's own.
     memory:
         ``False`` gives the plain autoencoder with the same encoder and decoder.
     memory_size, shrink_threshold:
@@ -87,7 +108,8 @@ class MemAEDetector(ScoreContract, OutlierMixin, BaseEstimator):
     entropy_weight:
         alpha, the weight of the addressing-entropy loss (the paper: 0.0002).
     epochs, batch_size, learning_rate, weight_decay:
-        Adam training settings.
+        Adam training settings. ``epochs="auto"``: the general preset's for the data's
+        kind (tables: 5 passes; images and clips: up to 100).
     lr_schedule:
         ``"constant"`` or ``"cosine"`` (annealed to zero over the run's steps).
     max_steps:
@@ -104,9 +126,14 @@ class MemAEDetector(ScoreContract, OutlierMixin, BaseEstimator):
     validation_fraction:
         Share of ``X`` held out (never trained on) for early stopping and for the
         ``target_fpr`` threshold. ``0`` trains on everything for ``epochs``.
+        ``"auto"``: the general preset's for the data's kind (tables: 0; images and
+        clips: 0.1), and at least 0.1 when ``target_fpr`` is set, which calibrates
+        on held-out rows.
     patience:
         Stop after this many epochs without a better validation MSE and keep the
         best epoch's weights; ``None`` trains all epochs (still keeping the best).
+        ``"auto"``: the general preset's for the data's kind (tables: ``None``;
+        images and clips: 10).
     standardize:
         Scale each feature (tabular) or channel (images) by statistics of the
         training data. ``"auto"``: on for tabular data, off for images and video.
@@ -136,15 +163,16 @@ class MemAEDetector(ScoreContract, OutlierMixin, BaseEstimator):
         :class:`memae.training.TrainingHistory` (losses per epoch, best epoch).
     """
 
-    def __init__(self, *, model: str = "auto", model_params: dict[str, Any] | None = None,
+    def __init__(self, *, model: str = "auto",
+                 model_params: dict[str, Any] | str | None = "auto",
                  memory: bool = True, memory_size: int | None = None,
                  shrink_threshold: float | None = None, entropy_weight: float = 0.0002,
-                 epochs: int = 100, batch_size: int = 64, learning_rate: float = 1e-3,
+                 epochs: int | str = "auto", batch_size: int = 64, learning_rate: float = 1e-3,
                  weight_decay: float = 0.0, lr_schedule: str = "constant",
                  max_steps: int | None = None, precision: str = "fp32",
                  pseudo_anomaly: float = 0.0, pseudo_anomaly_kind: str = "patch",
-                 validation_fraction: float = 0.1,
-                 patience: int | None = 10, standardize: bool | str = "auto",
+                 validation_fraction: float | str = "auto",
+                 patience: int | str | None = "auto", standardize: bool | str = "auto",
                  contamination: float = 0.1, target_fpr: float | None = None,
                  random_state: int | np.random.RandomState | None = None,
                  device: str = "auto", verbose: bool = False,
@@ -198,9 +226,33 @@ class MemAEDetector(ScoreContract, OutlierMixin, BaseEstimator):
     def _model_name(self, ndim: int) -> str:
         return AUTO_MODELS[ndim] if self.model == "auto" else self.model
 
+    def resolved_params(self, ndim: int) -> dict[str, Any]:
+        """:data:`KIND_DEFAULTS` for data of ``ndim`` dimensions, ``"auto"`` filled in.
+
+        Each ``"auto"`` takes the value of the general preset for the kind
+        (:func:`general_preset`); ``model_params`` only when the model is that
+        preset's model (else ``None``: the model's own), and ``validation_fraction``
+        at least :data:`TARGET_FPR_VALIDATION` when ``target_fpr`` is set.
+        """
+        values = {name: getattr(self, name) for name in KIND_DEFAULTS}
+        if AUTO not in [v for v in values.values() if isinstance(v, str)]:
+            return values
+        preset = _general_detector(general_preset(ndim))
+        for name, value in values.items():
+            if isinstance(value, str) and value == AUTO:
+                values[name] = copy.deepcopy(preset[name])
+        if isinstance(self.model_params, str):
+            same = preset.get("model", AUTO) in (AUTO, self._model_name(ndim))
+            values["model_params"] = preset.get("model_params") if same else None
+        if (isinstance(self.validation_fraction, str) and self.target_fpr is not None
+                and values["validation_fraction"] < TARGET_FPR_VALIDATION):
+            values["validation_fraction"] = TARGET_FPR_VALIDATION
+        return values
+
     def _build_model(self, shape: tuple[int, ...]) -> MemAutoEncoder:
         name = self._model_name(len(shape) + 1)
-        overrides: dict[str, Any] = dict(self.model_params or {})
+        overrides: dict[str, Any] = dict(
+            self.resolved_params(len(shape) + 1)["model_params"] or {})
         overrides["memory"] = self.memory
         if self.memory_size is not None:
             overrides["memory_size"] = self.memory_size
@@ -323,8 +375,9 @@ class MemAEDetector(ScoreContract, OutlierMixin, BaseEstimator):
         self.device_ = resolve_device(self.device)
 
         # Everything random derives from ``seed``, which a checkpoint stores.
+        resolved = self.resolved_params(X.ndim)
         order = check_random_state(seed).permutation(len(X))
-        n_val = int(round(self.validation_fraction * len(X)))
+        n_val = int(round(resolved["validation_fraction"] * len(X)))
         n_val = n_val if len(X) - n_val >= 2 and n_val >= 1 else 0
         val_idx, train_idx = np.sort(order[:n_val]), np.sort(order[n_val:])
 
@@ -350,7 +403,7 @@ class MemAEDetector(ScoreContract, OutlierMixin, BaseEstimator):
             generator = torch.Generator().manual_seed(seed)
             self.history_ = train(
                 wrap_data_parallel(model, self.device_), Xs[train_idx],
-                Xs[val_idx] if n_val else None, self.train_settings(),
+                Xs[val_idx] if n_val else None, self.train_settings(X.ndim),
                 generator=generator, device=self.device_, verbose=bool(self.verbose),
                 resume_from=run.state, on_epoch_end=run.writer(seed) if rank == 0 else None,
                 rank=rank, world_size=world_size)
@@ -364,12 +417,14 @@ class MemAEDetector(ScoreContract, OutlierMixin, BaseEstimator):
         self.fit_seconds_ = time.perf_counter() - started
         return self
 
-    def train_settings(self) -> TrainSettings:
-        """The training loop's settings from this detector's parameters."""
+    def train_settings(self, ndim: int) -> TrainSettings:
+        """The training loop's settings for data of ``ndim`` dimensions (``"auto"`` resolved)."""
+        resolved = self.resolved_params(ndim)
         return TrainSettings(
-            epochs=self.epochs, batch_size=self.batch_size, learning_rate=self.learning_rate,
-            weight_decay=self.weight_decay, entropy_weight=self.entropy_weight,
-            patience=self.patience, lr_schedule=self.lr_schedule, max_steps=self.max_steps,
+            epochs=resolved["epochs"], batch_size=self.batch_size,
+            learning_rate=self.learning_rate, weight_decay=self.weight_decay,
+            entropy_weight=self.entropy_weight, patience=resolved["patience"],
+            lr_schedule=self.lr_schedule, max_steps=self.max_steps,
             precision=self.precision, pseudo_anomaly=self.pseudo_anomaly,
             pseudo_anomaly_kind=self.pseudo_anomaly_kind)
 

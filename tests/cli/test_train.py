@@ -461,7 +461,8 @@ def test_train_layers_preset_config_flags_and_set(preset_table: Path, tmp_path: 
     assert detector["batch_size"] == 32                   # the file beat the preset
     assert detector["epochs"] == 2                        # the flag beat the preset
     assert detector["learning_rate"] == 0.005             # --set beat them all
-    assert detector["patience"] == 10                     # a default neither set
+    assert detector["patience"] == "auto"                 # a default neither set: fit
+    #                                                       takes the table preset's
     # config.yaml alone retrains the same detector: the preset's values are in it.
     again = tmp_path / "again"
     assert main(["-q", "train", "--config", str(run / "config.yaml"), "--out",

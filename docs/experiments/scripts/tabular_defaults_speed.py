@@ -5,10 +5,10 @@ For cardio, satellite, shuttle and mnist: the odds benchmark's stratified 60/40 
 method is fitted on the 75% and scores the 25% (the test part is never read). Methods:
 PyOD's ``AutoEncoder`` with its defaults, the ``tabular`` preset, and each point of the
 grids as a change to it (labelled GRID:N), built as ``memae benchmark odds`` builds
-MemAE. One torch thread; one warm-up fit of PyOD and of the preset, then ``--repeats`` rounds that run
-every method once in turn; medians of fit + score wall time. Prints one table per set
-and, per candidate, whether its median is at most PyOD's on every set; writes the times
-(and, for reference, each run's validation ROC-AUC) to OUT.
+MemAE. One torch thread; one warm-up fit of PyOD and of the preset, then ``--repeats``
+rounds that run every method once in turn; medians of fit + score wall time. Prints
+one table per set and, per candidate, whether its median is at most PyOD's on every
+set; writes the times (and, for reference, each run's validation ROC-AUC) to OUT.
 
     OMP_NUM_THREADS=1 python docs/experiments/scripts/tabular_defaults_speed.py DATA_DIR \
         OUT.json [--grids docs/experiments/grids/tabular.yaml ...] [--repeats 3]

@@ -50,7 +50,7 @@ def make_detector(preset: Preset, variant: str, seed: int, n_train: int,
                          f"got {settings.input_transform!r}.")
     params = {**copy.deepcopy(preset.detector), "random_state": seed, "device": device,
               **variant_params(variant)}
-    detector = _detector(params, settings, seed, n_train)
+    detector = _detector(params, settings, seed, n_train, 2 if preset.kind == "tabular" else 4)
     distribution = INPUT_TRANSFORMS[settings.input_transform]
     if distribution is None:
         return detector
@@ -60,14 +60,15 @@ def make_detector(preset: Preset, variant: str, seed: int, n_train: int,
 
 
 def _detector(params: dict[str, Any], settings: BenchmarkSettings, seed: int,
-              n_train: int) -> MemAEDetector | MemAEEnsemble:
+              n_train: int, ndim: int) -> MemAEDetector | MemAEEnsemble:
     if settings.n_estimators > 1:
         member = _detector(params, dataclasses.replace(settings, n_estimators=1), seed,
-                           member_rows(settings.max_samples, n_train))
+                           member_rows(settings.max_samples, n_train), ndim)
         return MemAEEnsemble(member, n_estimators=settings.n_estimators,
                              max_samples=settings.max_samples, random_state=seed)
     detector = MemAEDetector(**params)
-    return detector.set_params(epochs=epochs_for(detector.epochs, detector.batch_size,
+    epochs = detector.resolved_params(ndim)["epochs"]  # an "auto" resolved for the data
+    return detector.set_params(epochs=epochs_for(epochs, detector.batch_size,
                                                  settings.max_steps, n_train))
 
 
