@@ -54,6 +54,8 @@ def general_preset(ndim: int) -> str:
 @functools.cache
 def _general_detector(name: str) -> dict[str, Any]:
     return load_preset(name).detector
+
+
 _MODEL_PREFIX = "model."
 # Rows validated at once by decision_function (rounded to whole scoring batches).
 VALIDATION_CHUNK_ROWS = 65_536
@@ -235,15 +237,15 @@ class MemAEDetector(ScoreContract, OutlierMixin, BaseEstimator):
         at least :data:`TARGET_FPR_VALIDATION` when ``target_fpr`` is set.
         """
         values = {name: getattr(self, name) for name in KIND_DEFAULTS}
-        if AUTO not in [v for v in values.values() if isinstance(v, str)]:
+        auto = [name for name, value in values.items() if isinstance(value, str)
+                and value == AUTO]
+        if not auto:
             return values
         preset = _general_detector(general_preset(ndim))
-        for name, value in values.items():
-            if isinstance(value, str) and value == AUTO:
-                values[name] = copy.deepcopy(preset[name])
-        if isinstance(self.model_params, str):
-            same = preset.get("model", AUTO) in (AUTO, self._model_name(ndim))
-            values["model_params"] = preset.get("model_params") if same else None
+        for name in auto:
+            values[name] = copy.deepcopy(preset[name])
+        if "model_params" in auto and preset["model"] not in (AUTO, self._model_name(ndim)):
+            values["model_params"] = None
         if (isinstance(self.validation_fraction, str) and self.target_fpr is not None
                 and values["validation_fraction"] < TARGET_FPR_VALIDATION):
             values["validation_fraction"] = TARGET_FPR_VALIDATION
