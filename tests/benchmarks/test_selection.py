@@ -43,6 +43,19 @@ def write_yaml(path: Path, values: object) -> Path:
     return path
 
 
+def select_command(tmp_path: Path, preset: str, grid: str, values: dict[str, list[object]],
+                   seeds: list[str]) -> tuple[list[str], Path]:
+    """`memae select` over the toy preset named ``preset`` and a grid file ``grid``."""
+    out = tmp_path / "out"
+    return (["--quiet", "select", "--preset", str(write_yaml(tmp_path / f"{preset}.yaml", TOY)),
+             "--grid", str(write_yaml(tmp_path / f"{grid}.yaml", values)), "--on",
+             "validation", "--seeds", *seeds, "--out", str(out)], out)
+
+
+def table_rows(printed: str) -> list[str]:
+    return [line for line in printed.splitlines() if line.startswith("| ")]
+
+
 def test_points_are_the_cartesian_product_in_file_order() -> None:
     grid = parse_grid({"memory_size": [500, 2000], "model_params.temperature": [0.02, 0.05]})
     assert grid.points() == [
@@ -158,15 +171,12 @@ def test_a_protocol_argument_scores_a_preset_on_another_benchmark(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setattr(kdd99, "load_kdd", lambda options, raw_csv: blobs())
-    preset = write_yaml(tmp_path / "defaults.yaml", TOY)
-    grid = write_yaml(tmp_path / "steps.yaml", {"detector.max_steps": [2, 5]})
-    out = tmp_path / "out"
-    args = ["--quiet", "select", "--preset", str(preset), "--grid", str(grid), "--on",
-            "validation", "--seeds", "0", "--out", str(out)]
+    args, out = select_command(tmp_path, "defaults", "steps",
+                               {"detector.max_steps": [2, 5]}, ["0"])
     assert main(args) == 2
     assert "pass --protocol with one of" in capsys.readouterr().err
     assert main([*args, "--protocol", "kdd99"]) == 0
-    table = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| ")]
+    table = table_rows(capsys.readouterr().out)
     assert table[0] == "| point | detector.max_steps | F1 | ROC-AUC |"
     assert [row.split(" | ")[1] for row in table[1:]] == ["null", "2", "5"]
     saved = json.loads((out / "select_defaults_kdd99_steps_seed0.json").read_text())
@@ -216,13 +226,12 @@ def test_select_prints_the_numbers_of_the_benchmark_validation_runs(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setattr(kdd99, "load_kdd", lambda options, raw_csv: blobs())
-    preset = write_yaml(tmp_path / "kdd99-toy.yaml", TOY)
-    grid = write_yaml(tmp_path / "memory.yaml", {"memory_size": [10, 20]})
-    out = tmp_path / "out"
-    assert main(["--quiet", "select", "--preset", str(preset), "--grid", str(grid),
-                 "--on", "validation", "--seeds", "0", "1", "--out", str(out)]) == 0
+    args, out = select_command(tmp_path, "kdd99-toy", "memory", {"memory_size": [10, 20]},
+                               ["0", "1"])
+    preset = tmp_path / "kdd99-toy.yaml"
+    assert main(args) == 0
     printed = capsys.readouterr().out
-    table = [line for line in printed.splitlines() if line.startswith("| ")]
+    table = table_rows(printed)
     assert table[0] == "| point | memory_size | F1 | ROC-AUC |"
     cells = [line.strip("| ").split(" | ") for line in table[1:]]
     assert [c[:2] for c in cells] == [["preset", "10"], ["1 (= preset)", "10"], ["2", "20"]]
