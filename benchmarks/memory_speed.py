@@ -31,15 +31,16 @@ import statistics
 import time
 from collections.abc import Callable, Iterator
 from functools import partial
+from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import train_test_split
 from torch import nn
 
 from memae import MemAEDetector
+from memae.benchmarks.odds import split
 from memae.data import find_dataset, load_kddcup99, load_odds
 from memae.machine import cpu_has_native_bf16
 from memae.memory import Memory
@@ -266,24 +267,22 @@ def section_odds(args: argparse.Namespace) -> None:
     print("|---|---|---|---|---|---|---|")
     for name in ODDS_SETS:
         X, y = load_odds(root / f"{name}.mat")
-        X_train, X_test, _, y_test = train_test_split(X, y, test_size=0.4, stratify=y,
-                                                      random_state=0)
+        X_train, X_test, y_test = split(X, y, 0)
+        makers = {"pyod": lambda: AutoEncoder(random_state=0, verbose=0, device="cpu"),
+                  "memae": lambda: MemAEDetector(random_state=0, device="cpu")}
         aucs: dict[str, float] = {}
-
-        def fit_score(method: str, X_train: np.ndarray = X_train, X_test: np.ndarray = X_test,
-                      y_test: np.ndarray = y_test, aucs: dict[str, float] = aucs) -> None:
-            if method == "pyod":
-                detector = AutoEncoder(random_state=0, verbose=0, device="cpu").fit(X_train)
-            else:
-                detector = MemAEDetector(random_state=0, device="cpu").fit(X_train)
-            aucs[method] = roc_auc_score(y_test, detector.decision_function(X_test))
-
-        seconds = alternate({m: partial(fit_score, m) for m in ("pyod", "memae")},
-                            max(1, args.rounds // 2))
-        results = {m: (seconds[m], aucs[m]) for m in ("pyod", "memae")}
-        (pyod_s, pyod_auc), (memae_s, memae_auc) = results["pyod"], results["memae"]
+        seconds = alternate({m: partial(_fit_score, make, X_train, X_test, y_test, aucs, m)
+                             for m, make in makers.items()}, max(1, args.rounds // 2))
+        (pyod_s, pyod_auc), (memae_s, memae_auc) = ((seconds[m], aucs[m]) for m in makers)
         print(f"| {name} | {len(X_train)} | {pyod_s:.1f} | {pyod_auc:.4f} | {memae_s:.1f} | "
               f"{memae_auc:.4f} | **{memae_s / pyod_s:.2f}x** |")
+
+
+def _fit_score(make: Callable[[], Any], X_train: np.ndarray, X_test: np.ndarray,
+               y_test: np.ndarray, aucs: dict[str, float], method: str) -> None:
+    """Fit a fresh detector, score the test rows and record its ROC-AUC in ``aucs``."""
+    detector = make().fit(X_train)
+    aucs[method] = roc_auc_score(y_test, detector.decision_function(X_test))
 
 
 def _matmul_peak(dtype: torch.dtype) -> float:

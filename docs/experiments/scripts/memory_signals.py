@@ -21,10 +21,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import train_test_split
 
 from memae.benchmarks.detectors import make_detector
-from memae.benchmarks.odds import TEST_SIZE
+from memae.benchmarks.odds import split
 from memae.data.odds import list_odds, load_odds
 from memae.models import MemAutoEncoder
 from memae.presets import load_preset
@@ -61,10 +60,7 @@ def main(data_dir: str, out: str, names: list[str]) -> None:
     for name in names:
         began = time.perf_counter()
         X, y = load_odds(f"{data_dir}/odds/{name}.mat")
-        X_train, _, y_train, _ = train_test_split(X, y, test_size=TEST_SIZE, stratify=y,
-                                                  random_state=0)
-        X_fit, X_val, _, y_val = train_test_split(X_train, y_train, test_size=0.25,
-                                                  stratify=y_train, random_state=0)
+        X_fit, X_val, y_val = split(X, y, 0, validation=True)
         ensemble = make_detector(preset, "MemAE", 0, len(X_fit), "cpu").fit(X_fit)
         standardised: dict[str, list[np.ndarray]] = {}
         for member in ensemble.estimators_:

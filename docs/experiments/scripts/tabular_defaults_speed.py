@@ -27,25 +27,15 @@ import numpy as np
 import torch
 from pyod.models.auto_encoder import AutoEncoder
 from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import train_test_split
 
 from memae.benchmarks.detectors import make_detector
-from memae.benchmarks.odds import TEST_SIZE
+from memae.benchmarks.odds import split
 from memae.benchmarks.selection import load_grid, point_preset
 from memae.data.odds import load_odds
 from memae.presets import Preset, load_preset
 
 SETS = ("cardio", "satellite", "shuttle", "mnist")
 PYOD = "PyOD AutoEncoder"
-
-
-def validation_split(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The odds benchmark's validation split of seed 0: train rows, scored rows, labels."""
-    X_train, _, y_train, _ = train_test_split(X, y, test_size=TEST_SIZE, stratify=y,
-                                              random_state=0)
-    X_fit, X_val, _, y_val = train_test_split(X_train, y_train, test_size=0.25,
-                                              stratify=y_train, random_state=0)
-    return X_fit, X_val, y_val
 
 
 def timed(make: Callable[[], Any], X_fit: np.ndarray, X_val: np.ndarray,
@@ -76,7 +66,7 @@ def main() -> None:
     results: dict[str, Any] = {"repeats": args.repeats, "sets": {}}
     for name in SETS:
         X, y = load_odds(args.data_dir / "odds" / f"{name}.mat")
-        X_fit, X_val, y_val = validation_split(X, y)
+        X_fit, X_val, y_val = split(X, y, 0, validation=True)
 
         def makers(n_fit: int = len(X_fit)) -> dict[str, Callable[[], Any]]:
             made: dict[str, Callable[[], Any]] = {

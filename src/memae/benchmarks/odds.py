@@ -60,19 +60,26 @@ def _pyod_models(seed: int) -> dict[str, Callable[[], Any]]:
             "PyOD KNN": lambda: KNN(n_jobs=1)}
 
 
-def evaluate_split(name: str, X: np.ndarray, y: np.ndarray, seed: int, preset: Preset,
-                   methods: Sequence[str] = METHODS, device: str = "cpu",
-                   validation: bool = False) -> list[dict[str, Any]]:
-    """Every method on one stratified 60/40 split; one row per method.
+def split(X: np.ndarray, y: np.ndarray, seed: int, validation: bool = False
+          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The rows a method fits, the rows it scores and their labels, for one seed.
 
-    ``validation=True`` never touches the 40% test part: the 60% is split again
-    (stratified, 75/25) and its 25% plays the test part's role.
+    A stratified 60/40 split; ``validation=True`` never touches the 40% test part:
+    the 60% is split again (stratified, 75/25) and its 25% plays the test part's role.
     """
     X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=TEST_SIZE, stratify=y,
                                                         random_state=seed)
     if validation:
         X_train, X_test, _, y_test = train_test_split(X_train, y_train, test_size=0.25,
                                                       stratify=y_train, random_state=seed)
+    return X_train, X_test, y_test
+
+
+def evaluate_split(name: str, X: np.ndarray, y: np.ndarray, seed: int, preset: Preset,
+                   methods: Sequence[str] = METHODS, device: str = "cpu",
+                   validation: bool = False) -> list[dict[str, Any]]:
+    """Every method on one split of :func:`split`; one row per method."""
+    X_train, X_test, y_test = split(X, y, seed, validation)
     baselines = _pyod_models(seed) if any(m in BASELINES for m in methods) else {}
     rows = []
     for method in methods:
