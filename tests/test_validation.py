@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from memae import MemAEDetector
+from memae.video.config import VideoConfig
 from tests.conftest import FAST, QUICK
 
 CLEAR = (ValueError, TypeError)
@@ -54,6 +55,17 @@ def test_bad_parameters_name_the_parameter_and_value(param: str, value) -> None:
     detector = MemAEDetector(**{**FAST, param: value})
     with pytest.raises(ValueError, match=rf"{param} must be .*got {value!r}"):
         detector.fit(_X())
+
+
+@pytest.mark.parametrize("param", ["model_params", "epochs", "validation_fraction",
+                                   "patience"])
+def test_auto_is_a_detector_value_the_video_configuration_refuses(param: str) -> None:
+    # The detector fills "auto" from the data kind's preset; a video config has none.
+    assert MemAEDetector(**{**FAST, param: "auto"}).fit(_X()).n_train_ > 0
+    with pytest.raises(ValueError, match=rf"{param}: got 'auto'; expected"):
+        VideoConfig(**{param: "auto"})
+    with pytest.raises(ValueError, match=rf"{param} must be 'auto' or .*got 'Auto'"):
+        MemAEDetector(**{**FAST, param: "Auto"}).fit(_X())
 
 
 def test_feature_count_must_match_fit(fitted: MemAEDetector) -> None:

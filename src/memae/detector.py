@@ -33,7 +33,7 @@ from memae.scoring import element_errors, sample_scores
 from memae.thresholds import ScoreContract, contamination_threshold, fpr_threshold
 from memae.training import TrainingHistory, TrainSettings, train
 from memae.training_checkpoint import CheckpointRun
-from memae.validation import check_input, check_params
+from memae.validation import AUTO_PARAMETERS, check_input, check_params
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ AUTO_MODELS = {2: "mlp", 4: "conv2d", 5: "conv3d"}
 AUTO = "auto"
 # Parameters whose "auto" takes the value of the general preset for the data's kind:
 # `tabular` for tables, `images` for images and clips (presets/*.yaml).
-KIND_DEFAULTS = ("model_params", "epochs", "validation_fraction", "patience")
+KIND_DEFAULTS = AUTO_PARAMETERS
 # Held-out share that target_fpr calibrates on when the kind's preset holds none out.
 TARGET_FPR_VALIDATION = 0.1
 

@@ -33,7 +33,7 @@ from safetensors import SafetensorError
 from memae._version import __version__
 from memae.models import list_models
 from memae.safefile import read_all, write_atomic
-from memae.validation import PARAMETER_RULES
+from memae.validation import PARAMETER_RULES, broken_rule
 
 __all__ = ["FORMAT_VERSION", "KINDS", "ModelFile", "ModelFileError", "check_detector_file",
            "check_ensemble_file", "field_error", "file_error", "read_model_file",
@@ -119,9 +119,10 @@ def _check_params(path: Path, params: Mapping[str, Any], where: str) -> None:
     unknown = sorted(set(params) - set(PARAMETER_RULES))
     if unknown:
         raise field_error(path, f"{where}params", unknown, f"keys from {sorted(PARAMETER_RULES)}")
-    for name, (rule, expected) in PARAMETER_RULES.items():
-        if name in params and not rule(params[name]):
-            raise field_error(path, f"{where}params.{name}", params[name], expected)
+    broken = broken_rule(params)
+    if broken is not None:
+        name, expected = broken
+        raise field_error(path, f"{where}params.{name}", params[name], expected)
 
 
 def _check_tensors(path: Path, tensors: Mapping[str, torch.Tensor], n_features: int,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from numbers import Integral, Real
 from typing import Any, cast
 
@@ -40,26 +40,20 @@ def _none_or(rule: Callable[[Any], bool]) -> Callable[[Any], bool]:
     return lambda v: v is None or rule(v)
 
 
-def _auto_or(rule: Callable[[Any], bool]) -> Callable[[Any], bool]:
-    return lambda v: v == "auto" or rule(v)
-
-
 # name -> (rule, what a valid value is); checked in fit, never in __init__.
 PARAMETER_RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "model": (lambda v: isinstance(v, str), "a registered model name or 'auto'"),
-    "model_params": (_auto_or(lambda v: v is None or isinstance(v, dict)),
-                     "'auto', None or a dict of overrides"),
+    "model_params": (lambda v: v is None or isinstance(v, dict), "None or a dict of overrides"),
     "memory": (lambda v: isinstance(v, bool), "True or False"),
     "memory_size": (_none_or(_int(1)), "None or an int >= 1"),
     "shrink_threshold": (_none_or(_real(0, 1, high_open=True)), "None or a float in [0, 1)"),
     "entropy_weight": (_real(0, np.inf), "a float >= 0 (the paper: 0.0002)"),
-    "epochs": (_auto_or(_int(1)), "'auto' or an int >= 1"),
+    "epochs": (_int(1), "an int >= 1"),
     "batch_size": (_int(1), "an int >= 1"),
     "learning_rate": (_real(0, np.inf, low_open=True), "a float > 0"),
     "weight_decay": (_real(0, np.inf), "a float >= 0"),
-    "validation_fraction": (_auto_or(_real(0, 1, high_open=True)), "'auto' or a float in [0, 1)"),
-    "patience": (_auto_or(_none_or(_int(1))),
-                 "'auto', None (no early stopping) or an int >= 1"),
+    "validation_fraction": (_real(0, 1, high_open=True), "a float in [0, 1)"),
+    "patience": (_none_or(_int(1)), "None (no early stopping) or an int >= 1"),
     "lr_schedule": (lambda v: v in LR_SCHEDULES, f"one of {LR_SCHEDULES}"),
     "max_steps": (_none_or(_int(1)), "None (epochs decide) or an int >= 1"),
     "precision": (lambda v: v in PRECISIONS, f"one of {PRECISIONS}"),
@@ -83,11 +77,34 @@ PARAMETER_RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
 }
 
 
-def check_params(params: dict[str, Any]) -> None:
-    """Raise a ``ValueError`` naming the first parameter that breaks its rule."""
+# MemAEDetector parameters that may also be "auto": the general preset of the data's
+# kind fills them in at fit (memae.detector.MemAEDetector.resolved_params). The video
+# configuration shares the rules above but has no "auto" for them.
+AUTO_PARAMETERS = ("model_params", "epochs", "validation_fraction", "patience")
+
+
+def broken_rule(params: Mapping[str, Any]) -> tuple[str, str] | None:
+    """The first estimator parameter that breaks its rule and what a valid value is.
+
+    :data:`AUTO_PARAMETERS` may also be ``"auto"``. ``None`` when every rule holds.
+    """
     for name, (rule, expected) in PARAMETER_RULES.items():
-        if name in params and not rule(params[name]):
-            raise ValueError(f"{name} must be {expected}, got {params[name]!r}.")
+        if name not in params:
+            continue
+        value, auto = params[name], name in AUTO_PARAMETERS
+        if auto and isinstance(value, str) and value == "auto":
+            continue
+        if not rule(value):
+            return name, f"'auto' or {expected}" if auto else expected
+    return None
+
+
+def check_params(params: Mapping[str, Any]) -> None:
+    """Raise a ``ValueError`` naming the first parameter that breaks its rule."""
+    broken = broken_rule(params)
+    if broken is not None:
+        name, expected = broken
+        raise ValueError(f"{name} must be {expected}, got {params[name]!r}.")
 
 
 def _fix_for(message: str) -> str:
