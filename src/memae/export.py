@@ -133,6 +133,12 @@ def scoring_graph(detector: Any, with_reconstruction: bool = False) -> nn.Module
     The weights are copied to the CPU; the fitted estimator is left as it is.
     """
     if isinstance(detector, VideoDetector):
+        if detector.config.frame_score != "reconstruction":
+            raise ValueError(
+                f"export: this video model scores frames with frame_score="
+                f"{detector.config.frame_score!r}, which the exported graph does not "
+                "compute; to export its reconstruction scores, set detector.config = "
+                "detector.config.replace(frame_score='reconstruction') first")
         return VideoScoringGraph(copy.deepcopy(detector.model_).cpu(), with_reconstruction)
 
     def single(member: Any, reconstruction: bool) -> ScoringGraph:

@@ -10,6 +10,7 @@ import torch
 
 from memae import VideoDetector
 from memae.cli import main
+from memae.export import scoring_graph
 from memae.run_dir import RunDir
 from tests.test_export import PARITY, onnx_scores
 
@@ -37,3 +38,11 @@ def test_cli_export_checks_parity(shifted_detector, tmp_path: Path, capsys) -> N
     assert "max |score difference| vs PyTorch" in capsys.readouterr().out
     scores, _, _ = onnx_scores(tmp_path / "model.onnx", X)
     assert np.abs(scores - detector.decision_function(X)).max() <= PARITY
+
+
+def test_export_refuses_a_video_score_the_graph_does_not_compute(video_run: Path,
+                                                                 tmp_path: Path) -> None:
+    detector = VideoDetector.load(video_run / RunDir.MODEL)
+    detector.config = detector.config.replace(frame_score="reconstruction+memory")
+    with pytest.raises(ValueError, match="frame_score='reconstruction\\+memory'.*replace"):
+        scoring_graph(detector)

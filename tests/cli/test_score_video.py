@@ -165,3 +165,24 @@ def test_score_video_reads_the_run_directory(video_run: Path, video_root: Path,
     expected = VideoDetector.load(video_run / RunDir.MODEL).decision_function(clip)
     assert len(rows) == clip.n_frames == 24
     np.testing.assert_allclose([float(r["score"]) for r in rows], expected, rtol=1e-5)
+
+
+def test_frame_score_option_rescores_with_the_memory(setup: tuple[Path, Path],
+                                                     tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    model_path, root = setup
+    folder = root / "testing" / "frames" / "01"
+    out = tmp_path / "memory.csv"
+    assert main(["score-video", str(folder), "--model", str(model_path), "--out", str(out),
+                 "--frame-score", "reconstruction+memory"]) == 0
+    loaded = VideoDetector.load(model_path)
+    loaded.config = loaded.config.replace(frame_score="reconstruction+memory")
+    expected = loaded.decision_function(str(folder))
+    np.testing.assert_allclose([float(r[1]) for r in read_csv(out)[1:]], expected, rtol=1e-5)
+    ae_path, _ = tiny_video_model(tmp_path / "ae", size=(32, 32), n_frames=30, seed=5,
+                                  file_name="ae.safetensors", memory=False)
+    assert main(["score-video", str(folder), "--model", str(ae_path), "--out",
+                 str(tmp_path / "ae.csv"), "--frame-score", "reconstruction+memory"]) == 2
+    error = capsys.readouterr().err
+    assert "--frame-score reconstruction+memory" in error and "memory=False" in error
+    assert not (tmp_path / "ae.csv").exists()

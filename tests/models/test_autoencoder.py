@@ -46,3 +46,18 @@ def test_spec_names_the_family_and_the_whole_config() -> None:
     assert spec["family"] == "mlp_kdd99"
     assert spec["config"]["hidden"] == (60, 30, 10) and spec["config"]["in_features"] == 118
     assert spec["config"]["memory_size"] == 50 and spec["config"]["memory"] is True
+
+
+def test_forward_with_distance_is_forward_and_the_codes_distance_to_their_read_outs() -> None:
+    torch.manual_seed(0)
+    model = create_model("conv2d", memory_size=20).eval()
+    x = torch.randn(3, 1, 28, 28)
+    output, distance = model.forward_with_distance(x)
+    plain = model(x)
+    torch.testing.assert_close(output.reconstruction, plain.reconstruction)
+    z = model.encoder(x)
+    expected = ((z - model.memory(z).output) ** 2).sum(dim=1)
+    assert distance is not None and distance.shape == z.shape[:1] + z.shape[2:]
+    torch.testing.assert_close(distance, expected)
+    ae = create_model("conv2d", memory=False).eval()
+    assert ae.forward_with_distance(x)[1] is None

@@ -475,3 +475,39 @@ def test_a_video_detector_trains_on_pseudo_anomalies_and_keeps_the_setting(
     assert loaded.config.pseudo_anomaly == 0.5
     assert loaded.config.pseudo_anomaly_kind == "patch_or_skip_frames"
     assert loaded.history_ is not None and len(loaded.history_.train_loss) >= 1
+
+
+def test_reconstruction_plus_memory_score_standardises_on_normal_windows(
+    trained_file: tuple[Path, Path],
+) -> None:
+    path, root = trained_file
+    detector = VideoDetector.load(path)
+    stored = detector.training_["score_reference"]
+    assert set(stored) == {"error", "root_error", "memory"}
+    assert all(len(v) == 2 and v[1] > 0 for v in stored.values())
+    assert detector.score_reference() is None  # frame_score="reconstruction"
+    clip = discover_clips(root, "testing")[0]
+    pixel = np.array([r.score for r in detector.raw_scores(clip)])
+    detector.config = detector.config.replace(frame_score="reconstruction+memory")
+    reference = detector.score_reference()
+    assert reference is not None and reference.memory == tuple(stored["memory"])
+    combined = np.array([r.score for r in detector.raw_scores(clip)])
+    # Pixel part standardised; the rest is the memory term, not constant over frames.
+    memory_part = combined - (pixel - reference.error[0]) / reference.error[1]
+    assert memory_part.std() > 0 and not np.allclose(combined, pixel)
+    clip_scores = [r.score for r in detector.clip_scores(clip)]
+    assert len(clip_scores) == 24 - 8 + 1 and np.isfinite(clip_scores).all()
+    # The score is stored with the config; a model without a reference refuses it.
+    detector.training_ = {**detector.training_, "score_reference": None}
+    with pytest.raises(ValueError, match="frame_score.*retrain"):
+        detector.score_reference()
+
+
+def test_a_plain_autoencoder_has_no_memory_score(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="frame_score.*memory=False"):
+        VideoConfig(memory=False, frame_score="reconstruction+memory")
+    with pytest.raises(ValueError, match="frame_score: got 'memory'"):
+        VideoConfig(frame_score="memory")
+    path, _ = tiny_video_model(tmp_path, size=(24, 32), n_frames=20, seed=4,
+                               file_name="ae.safetensors", memory=False)
+    assert VideoDetector.load(path).training_["score_reference"] is None

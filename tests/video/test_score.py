@@ -15,7 +15,7 @@ from memae.models import AutoEncoderOutput
 from memae.video import ClipDataset, clip_starts, discover_clips, iter_frames
 from memae.video.config import VideoConfig
 from memae.video.detector import preset_config
-from memae.video.score import score_clips, score_frames, smooth_map
+from memae.video.score import ScoreReference, score_clips, score_frames, smooth_map
 
 
 def raw_config(**fields: Any) -> VideoConfig:
@@ -167,3 +167,48 @@ def test_streamed_ped2_frames_equal_training_frames(ped2_root: Path) -> None:
     streamed = np.stack(list(itertools.islice(iter_frames(clip, size), 16)))
     window = ClipDataset([clip], length=16, size=size, cache_frames=0)[0].frames[0].numpy()
     np.testing.assert_array_equal(streamed, window)
+
+
+class DistanceModel(WindowMeanModel):
+    """:class:`WindowMeanModel` with a memory whose codes lie ``(window mean + 1)^2`` from
+    their read-outs at each of two latent positions."""
+
+    def forward_with_distance(self, x: torch.Tensor
+                              ) -> tuple[AutoEncoderOutput, torch.Tensor]:
+        distance = (x.mean(dim=(1, 2, 3, 4)) + 1) ** 2
+        return self(x), distance[:, None].expand(-1, 2)
+
+
+@pytest.mark.parametrize("stride", [1, 3])
+def test_reconstruction_plus_memory_sums_standardised_error_and_window_distance(
+    stride: int,
+) -> None:
+    values = np.random.default_rng(stride).uniform(-1, 1, 21)
+    config = raw_config(size=(4, 6), clip_length=8, smoothing=1)
+    reference = ScoreReference(error=(0.1, 0.5), root_error=(0.2, 0.25), memory=(1.0, 2.0))
+    results = list(score_frames(DistanceModel(), constant_frames(values), config,
+                                stride=stride, batch_size=4, reference=reference))
+    sums, counts = np.zeros(21), np.zeros(21)
+    for start in clip_starts(21, 8, stride):
+        sums[start:start + 8] += ((values[start:start + 8].mean() + 1) ** 2 - 1.0) / 2.0
+        counts[start:start + 8] += 1
+    expected = (expected_scores(values, 8, stride) - 0.1) / 0.5 + sums / counts
+    np.testing.assert_allclose([r.score for r in results], expected, rtol=1e-5)
+    # Clip scores: the window's standardised root error plus its standardised distance.
+    clips = list(score_clips(DistanceModel(), constant_frames(values), config,
+                             reference=reference))
+    means = np.array([values[s:s + 8].mean() for s in range(14)])
+    np.testing.assert_allclose([r.score for r in clips],
+                               (np.abs(means) - 0.2) / 0.25 + ((means + 1) ** 2 - 1.0) / 2.0,
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_reconstruction_plus_memory_needs_a_memory() -> None:
+    class NoMemory(WindowMeanModel):
+        def forward_with_distance(self, x: torch.Tensor) -> tuple[AutoEncoderOutput, None]:
+            return self(x), None
+
+    reference = ScoreReference((0.0, 1.0), (0.0, 1.0), (0.0, 1.0))
+    with pytest.raises(ValueError, match="frame_score.*memory=False"):
+        list(score_frames(NoMemory(), constant_frames(np.zeros(10)),
+                          raw_config(size=(4, 6), clip_length=8), reference=reference))

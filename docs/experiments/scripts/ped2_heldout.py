@@ -22,6 +22,7 @@ TRAIN_CLIPS = 14  # clips 01-14 train; 15 and 16 are the held-out validation cli
 
 
 def main() -> None:
+    """Train one model on clips 01-14 and save it."""
     parser = argparse.ArgumentParser()
     parser.add_argument("command", choices=["train"])
     parser.add_argument("--data", required=True)

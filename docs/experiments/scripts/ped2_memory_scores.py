@@ -25,10 +25,11 @@ error of a frame's error map, averaged over the windows that contain it; under
 ``mem_max``, the mean and the largest squared distance ``|z - z_hat|^2`` of the
 window's latent codes to their memory read-outs (a frame gets the mean over the
 windows that contain it under ``per-frame``); ``norm_max``, the largest code norm, and
-``energy``, the mean square of the model's input (motion energy), diagnostics only; and ``pixel+mem_mean``, ``pixel+mem_max``, sums of the two signals each
-standardised by its mean and standard deviation on the unmodified clips 15 and 16 (held-
-out normal windows). ``per-frame`` applies the preset's 7-frame moving average to every
-signal; both protocols min-max normalise each video and pool the frames.
+``energy``, the mean square of the model's input (motion energy), diagnostics only; and
+``pixel+mem_mean``, ``pixel+mem_max``, sums of the two signals each standardised by its
+mean and standard deviation on the unmodified clips 15 and 16 (held-out normal windows).
+``per-frame`` applies the preset's 7-frame moving average to every signal; both protocols
+min-max normalise each video and pool the frames.
 
 Rule, fixed before the first run: a candidate's value is the mean of its four AUCs (two
 event kinds x two protocols). The candidates are ``pixel``, ``mem_mean``, ``mem_max``,
@@ -174,6 +175,7 @@ def protocol_scores(signals: dict[str, np.ndarray], n: int, clip_length: int,
 
 def with_combinations(scores: dict[str, np.ndarray],
                       reference: dict[str, tuple[float, float]]) -> dict[str, np.ndarray]:
+    """``scores`` and the two standardised sums."""
     def z(key: str) -> np.ndarray:
         mean, std = reference[key]
         return (scores[key] - mean) / (std or 1.0)  # std 0: a plain AE's constant signals
@@ -197,6 +199,7 @@ def test_evaluation(args, config, scores_of, reference, middle) -> dict[str, flo
 
 
 def main(argv: Sequence[str] | None = None) -> None:
+    """Score the held-out clips (or, with ``--test``, the test clips) and print the AUCs."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--data", required=True)
     parser.add_argument("--model", required=True)
@@ -220,9 +223,11 @@ def main(argv: Sequence[str] | None = None) -> None:
                                config.temporal_smoothing)
 
     normal = [scores_of(frames[name]) for name in HELD_OUT]
-    reference = {protocol: {key: (float(np.mean(np.concatenate([s[protocol][key] for s in normal]))),
-                                  float(np.std(np.concatenate([s[protocol][key] for s in normal]))))
-                            for key in normal[0][protocol]}
+    def moments(protocol: str, key: str) -> tuple[float, float]:
+        values = np.concatenate([s[protocol][key] for s in normal])
+        return float(np.mean(values)), float(np.std(values))
+
+    reference = {protocol: {key: moments(protocol, key) for key in normal[0][protocol]}
                  for protocol in ("per-frame", "gong2019")}
     middle = config.clip_length // 2
     if args.test:
@@ -256,8 +261,9 @@ def main(argv: Sequence[str] | None = None) -> None:
              for key in (*CANDIDATES, "norm_max", "energy")}
     best = max(CANDIDATES, key=lambda k: value[k])
     chosen = best if value[best] >= value["pixel"] + MARGIN else "pixel"
-    result = {"model": args.model, "round": args.round, "memory": model.memory is not None, "aucs": aucs,
-              "value": value, "best": best, "chosen": chosen,
+    result = {"model": args.model, "round": args.round,
+              "memory": model.memory is not None, "aucs": aucs, "value": value,
+              "best": best, "chosen": chosen,
               "seconds": time.perf_counter() - began}
     with open(args.out, "w") as handle:
         json.dump(result, handle, indent=1)

@@ -15,6 +15,7 @@ from memae.data.inputs import InputSpec, spec_for_model
 from memae.detector import MemAEDetector, resolve_device
 from memae.ensemble import MemAEEnsemble
 from memae.run_dir import RunDir, locate_model
+from memae.video.config import FRAME_SCORES
 from memae.video.detector import VideoDetector
 
 logger = logging.getLogger("memae.cli")
@@ -74,8 +75,11 @@ def score_batches(detector: MemAEDetector | MemAEEnsemble, X: np.ndarray, progre
 
 
 def add_video_model_options(parser: argparse.ArgumentParser) -> None:
-    """``--batch-size``, ``--device`` and ``--threads`` of the commands that score video."""
+    """``--batch-size``, ``--device``, ``--threads`` and ``--frame-score`` of video scoring."""
     parser.add_argument("--batch-size", type=int, default=16, help="clips per forward pass")
+    parser.add_argument("--frame-score", choices=FRAME_SCORES, default=None,
+                        help="how frames are scored (default: the model's frame_score); "
+                             "reconstruction+memory adds the codes' distance to the memory")
     parser.add_argument("--device", default="cpu", help="cpu or cuda")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
 
@@ -98,4 +102,10 @@ def load_video_model(args: argparse.Namespace, model: Path) -> VideoDetector:
     model_path, _ = locate_model(model)
     detector = VideoDetector.load(model_path, device=str(device))
     detector.score_batch_size = args.batch_size
+    if args.frame_score is not None:
+        try:
+            detector.config = detector.config.replace(frame_score=args.frame_score)
+            detector.score_reference()
+        except ValueError as error:
+            raise ValueError(f"--frame-score {args.frame_score}: {error}") from error
     return detector

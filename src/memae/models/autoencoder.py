@@ -95,8 +95,22 @@ class MemAutoEncoder(nn.Module):
 
     def forward(self, x: Tensor) -> AutoEncoderOutput:
         """Encode ``x``, read the memory (if any) and decode to ``x``'s spatial size."""
+        return self._run(x, with_distance=False)[0]
+
+    def forward_with_distance(self, x: Tensor) -> tuple[AutoEncoderOutput, Tensor | None]:
+        """:meth:`forward`, and how far each code lies from what the memory gives back.
+
+        The second item is ``|z - z_hat|^2`` per latent position, ``(B, *latent_spatial)``:
+        the squared distance of the encoder's code to its memory read-out; ``None``
+        without a memory.
+        """
+        return self._run(x, with_distance=True)
+
+    def _run(self, x: Tensor, with_distance: bool) -> tuple[AutoEncoderOutput, Tensor | None]:
         z = self.encoder(x)
-        weights = entropy = None
-        if self.memory is not None:
-            z, weights, entropy = self.memory(z)
-        return AutoEncoderOutput(self.decoder(z, tuple(x.shape[2:])), weights, entropy)
+        if self.memory is None:
+            return AutoEncoderOutput(self.decoder(z, tuple(x.shape[2:])), None), None
+        read, weights, entropy = self.memory(z)
+        distance = ((z - read) ** 2).sum(dim=1) if with_distance else None
+        return AutoEncoderOutput(self.decoder(read, tuple(x.shape[2:])), weights, entropy), \
+            distance

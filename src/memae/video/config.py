@@ -17,6 +17,8 @@ from memae.data.images import check_input_size
 from memae.validation import PARAMETER_RULES
 from memae.video.signal import INPUT_SIGNALS, signal_channels
 
+# How frames are scored (see memae.video.score).
+FRAME_SCORES = ("reconstruction", "reconstruction+memory")
 # Fields shared with MemAEDetector, checked by the same rules (memae.validation).
 SHARED_FIELDS = ("model", "model_params", "memory", "memory_size", "shrink_threshold",
                  "entropy_weight", "epochs", "batch_size", "learning_rate", "weight_decay",
@@ -71,6 +73,12 @@ class VideoConfig:
     temporal_smoothing:
         Odd window, in frames, of a centred moving average of the frame scores
         within a video (:mod:`memae.video.temporal`); 1 leaves them as they are.
+    frame_score:
+        ``"reconstruction"`` (the paper): the reconstruction error.
+        ``"reconstruction+memory"`` (a model with a memory): that error plus the mean
+        squared distance of the window's latent codes to their memory read-outs, each
+        standardised on normal windows (:mod:`memae.video.score`); a signal a plain
+        autoencoder does not have.
     """
 
     model: str = "conv3d"
@@ -102,6 +110,7 @@ class VideoConfig:
     fast_stride: int | None = None
     smoothing: int = 21
     temporal_smoothing: int = 1
+    frame_score: str = "reconstruction"
 
     def __post_init__(self) -> None:
         for name in SHARED_FIELDS:
@@ -135,6 +144,13 @@ class VideoConfig:
                 or self.temporal_smoothing % 2 == 0:
             raise ValueError(f"temporal_smoothing: got {self.temporal_smoothing!r}; expected "
                              "an odd positive number of frames (1: no smoothing)")
+        if self.frame_score not in FRAME_SCORES:
+            raise ValueError(f"frame_score: got {self.frame_score!r}; expected one of "
+                             f"{FRAME_SCORES}")
+        if self.frame_score != "reconstruction" and not self.memory:
+            raise ValueError(f"frame_score: {self.frame_score!r} reads the memory, but "
+                             "memory=False; use frame_score='reconstruction' for the plain "
+                             "autoencoder")
         if self.smoothing % 2 == 0:
             raise ValueError(
                 f"smoothing: got {self.smoothing}; expected an odd window so maps stay centred")

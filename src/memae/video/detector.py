@@ -39,7 +39,14 @@ from memae.video.clips import ClipDataset
 from memae.video.config import VideoConfig
 from memae.video.decode import iter_frames, open_clip
 from memae.video.frames import VideoClip, discover_clips, frame_folder_clips, video_file_clips
-from memae.video.score import FrameScore, score_clips, score_frames, smooth_map, window_errors
+from memae.video.score import (
+    FrameScore,
+    ScoreReference,
+    score_clips,
+    score_frames,
+    smooth_map,
+    window_signals,
+)
 from memae.video.signal import model_inputs
 from memae.video.temporal import moving_average, smooth_stream
 
@@ -137,7 +144,12 @@ class VideoDetector:
     training_:
         ``n_train_clips``, ``n_val_clips``, ``n_windows``, ``fit_seconds`` and
         ``map_scale`` (99.9th percentile of the smoothed per-pixel errors of
-        training windows: the top of the colour scale of overlays).
+        training windows: the top of the colour scale of overlays) and, for a model
+        with a memory, ``score_reference``: the mean and standard deviation of a
+        frame's mean squared error, a window's mean root error and its memory
+        distance on normal windows (those of the held-out clips when
+        ``validation_fraction > 0``, else evenly spaced training windows), which
+        ``frame_score="reconstruction+memory"`` standardises by.
     """
 
     def __init__(self, config: VideoConfig | None = None, *, device: str = "auto",
@@ -230,23 +242,57 @@ class VideoDetector:
             on_epoch_end=run.writer(config.random_state) if rank == 0 else None,
             rank=rank, world_size=world_size)
         self.model_ = model.eval()
-        self.training_ = {
+        map_scale, (errors, distances) = self._reference_signals(dataset)
+        if held_out is not None:
+            errors, distances = self._reference_signals(held_out)[1]
+        reference = None
+        if distances is not None:
+            reference = {"error": _moments(errors.mean(dim=(2, 3))),
+                         "root_error": _moments(errors.sqrt().mean(dim=(1, 2, 3))),
+                         "memory": _moments(distances)}
+        self.training_: dict[str, Any] = {
             "n_train_clips": len(train_clips), "n_val_clips": len(val_clips),
             "n_windows": len(dataset), "fit_seconds": time.perf_counter() - began,
-            "map_scale": self._map_scale(dataset),
+            "map_scale": map_scale, "score_reference": reference,
         }
         return self
 
-    def _map_scale(self, dataset: ClipDataset) -> float:
-        """The 99.9th percentile of smoothed per-pixel errors on evenly spaced training windows.
+    def _reference_signals(self, dataset: ClipDataset
+                           ) -> tuple[float, tuple[torch.Tensor, torch.Tensor | None]]:
+        """Signals of evenly spaced windows of ``dataset``, as normal footage gives them.
 
-        It is what the anomaly maps of normal footage reach.
+        The 99.9th percentile of the smoothed per-pixel errors (what the anomaly maps of
+        normal footage reach), and the windows' errors and memory distances
+        (:func:`memae.video.score.window_signals`).
         """
         items = np.unique(np.linspace(0, len(dataset) - 1, N_REFERENCE_WINDOWS).astype(int))
         windows = torch.stack([dataset[int(i)].frames for i in items]).to(self.device_)
-        errors = torch.cat([window_errors(self.model_, chunk)
-                            for chunk in windows.split(self.score_batch_size)]).cpu()
-        return float(np.quantile(smooth_map(errors, self.config.smoothing).numpy(), 0.999))
+        signals = [window_signals(self.model_, chunk, True)
+                   for chunk in windows.split(self.score_batch_size)]
+        errors = torch.cat([e for e, _ in signals]).cpu()
+        parts = [d for _, d in signals if d is not None]
+        distances = torch.cat(parts).cpu() if parts else None
+        scale = float(np.quantile(smooth_map(errors, self.config.smoothing).numpy(), 0.999))
+        return scale, (errors, distances)
+
+    def score_reference(self) -> ScoreReference | None:
+        """What ``frame_score="reconstruction+memory"`` standardises by; ``None`` otherwise.
+
+        Raises
+        ------
+        ValueError
+            If the config asks for that score and the model has no reference (a model
+            without a memory, or a file written before this score existed).
+        """
+        if self.config.frame_score == "reconstruction":
+            return None
+        stored = self.training_.get("score_reference")
+        if stored is None:
+            raise ValueError(
+                "frame_score: 'reconstruction+memory' needs a model with a memory and the "
+                "score reference its training stores; retrain with memory=True or use "
+                "frame_score='reconstruction'")
+        return ScoreReference(**{k: tuple(v) for k, v in stored.items()})
 
     # ----------------------------------------------------------------- scoring
     def _check_fitted(self) -> None:
@@ -279,7 +325,7 @@ class VideoDetector:
         inputs = self._inputs(frames)
         return score_frames(self.model_, inputs, self.config, stride=self.stride(fast),
                             batch_size=self.score_batch_size, device=self.device_,
-                            keep_maps=keep_maps)
+                            keep_maps=keep_maps, reference=self.score_reference())
 
     def clip_scores(self, frames: VideoClip | str | Path | Iterator[np.ndarray], *,
                     keep_maps: bool = False) -> Iterator[FrameScore]:
@@ -292,7 +338,8 @@ class VideoDetector:
         """
         inputs = self._inputs(frames)
         return score_clips(self.model_, inputs, self.config, batch_size=self.score_batch_size,
-                           device=self.device_, keep_maps=keep_maps)
+                           device=self.device_, keep_maps=keep_maps,
+                           reference=self.score_reference())
 
     def score_stream(self, frames: VideoClip | str | Path | Iterator[np.ndarray], *,
                      fast: bool = False, keep_maps: bool = False) -> Iterator[FrameScore]:
@@ -359,6 +406,10 @@ class VideoDetector:
                                       and not isinstance(scale, bool)
                                       and np.isfinite(scale) and scale > 0):
             raise field_error(path, "training.map_scale", scale, "a positive number or null")
+        reference = training.get("score_reference")
+        if reference is not None and not _valid_reference(reference):
+            raise field_error(path, "training.score_reference", reference,
+                              "null or {error, root_error, memory: [mean, std >= 0]}")
         for name, tensor in tensors.items():
             if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
                 raise field_error(path, f"tensor {name}", "non-finite values", "finite numbers")
@@ -380,6 +431,21 @@ class VideoDetector:
             training.pop(name, None)
         detector.training_ = training
         return detector
+
+
+def _moments(values: torch.Tensor) -> list[float]:
+    """``[mean, standard deviation]`` of all of ``values``."""
+    flat = values.double().flatten()
+    return [float(flat.mean()), float(flat.std(correction=0))]
+
+
+def _valid_reference(reference: Any) -> bool:
+    if not isinstance(reference, dict) or set(reference) != set(ScoreReference._fields):
+        return False
+    return all(isinstance(v, list) and len(v) == 2
+               and all(isinstance(x, (int, float)) and not isinstance(x, bool)
+                       and np.isfinite(x) for x in v) and v[1] >= 0
+               for v in reference.values())
 
 
 def preset_config(name: str) -> VideoConfig:

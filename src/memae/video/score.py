@@ -15,7 +15,10 @@ reconstruction error of the cuboids that contain them):
    lies in exactly one window, except the frames shared by the end-aligned window.
 4. The frame score is the mean of that map: the frame's mean squared reconstruction
    error (the paper). The map box-smoothed over ``smoothing`` pixels is the pixel-level
-   anomaly map.
+   anomaly map. With ``frame_score="reconstruction+memory"`` the score adds the memory's
+   own signal: the mean squared distance of the window's latent codes to their memory
+   read-outs, averaged over the windows that contain the frame; both terms are
+   standardised by their mean and spread on normal windows (:class:`ScoreReference`).
 5. A config's ``temporal_smoothing`` (a moving average over frames) is not applied here
    but over whole streams (:mod:`memae.video.temporal`), by
    :meth:`memae.VideoDetector.score_stream` and ``decision_function``.
@@ -44,6 +47,24 @@ from memae.video.config import VideoConfig
 from memae.video.signal import signal_channels
 
 
+class ScoreReference(NamedTuple):
+    """``(mean, standard deviation)`` on normal windows of what a combined score sums.
+
+    ``error``: a frame's mean squared error; ``root_error``: a window's mean root error
+    (the ``gong2019`` score); ``memory``: a window's mean squared latent distance to its
+    memory read-outs.
+    """
+
+    error: tuple[float, float]
+    root_error: tuple[float, float]
+    memory: tuple[float, float]
+
+    @staticmethod
+    def standardise(value: float, moments: tuple[float, float]) -> float:
+        """``(value - mean) / std``; a zero spread counts as 1."""
+        return (value - moments[0]) / (moments[1] or 1.0)
+
+
 class FrameScore(NamedTuple):
     """One scored frame: its 0-based index, its score and, on request, its anomaly map."""
 
@@ -69,8 +90,24 @@ def window_errors(model: MemAutoEncoder, windows: torch.Tensor) -> torch.Tensor:
 
     The error is summed over channels.
     """
-    reconstruction = model(windows).reconstruction
-    return ((reconstruction - windows) ** 2).sum(dim=1)
+    return window_signals(model, windows)[0]
+
+
+@torch.no_grad()
+def window_signals(model: MemAutoEncoder, windows: torch.Tensor, with_distance: bool = False
+                   ) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """:func:`window_errors` and, with ``with_distance``, each window's memory distance.
+
+    The distance ``(B,)`` is the mean over the window's latent positions of the squared
+    distance of the code to its memory read-out; ``None`` without it or for a model
+    without a memory.
+    """
+    if with_distance:
+        output, distance = model.forward_with_distance(windows)
+    else:
+        output, distance = model(windows), None
+    error = ((output.reconstruction - windows) ** 2).sum(dim=1)
+    return error, None if distance is None else distance.flatten(1).mean(dim=1)
 
 
 class _Accumulator:
@@ -79,20 +116,27 @@ class _Accumulator:
     def __init__(self) -> None:
         self.sums: dict[int, torch.Tensor] = {}
         self.counts: dict[int, int] = {}
+        self.extra: dict[int, float] = {}  # summed per-window scalars
 
-    def add(self, indices: np.ndarray, errors: torch.Tensor) -> None:
+    def add(self, indices: np.ndarray, errors: torch.Tensor, extra: float = 0.0) -> None:
         for index, error in zip(indices.tolist(), errors, strict=True):
             if index in self.sums:
                 self.sums[index] += error
                 self.counts[index] += 1
+                self.extra[index] += extra
             else:
                 self.sums[index] = error.clone()
                 self.counts[index] = 1
+                self.extra[index] = extra
 
-    def pop_until(self, bound: int) -> Iterator[tuple[int, torch.Tensor]]:
-        """Yield, in order, and forget every frame with index below ``bound``."""
+    def pop_until(self, bound: int) -> Iterator[tuple[int, torch.Tensor, float]]:
+        """Yield, in order, and forget every frame with index below ``bound``.
+
+        Each frame's mean error map and mean per-window scalar.
+        """
         for index in sorted(i for i in self.sums if i < bound):
-            yield index, self.sums.pop(index) / self.counts.pop(index)
+            count = self.counts.pop(index)
+            yield index, self.sums.pop(index) / count, self.extra.pop(index) / count
 
 
 def iter_window_errors(
@@ -102,12 +146,14 @@ def iter_window_errors(
     stride: int,
     batch_size: int = 16,
     device: str | torch.device = "cpu",
-) -> Iterator[tuple[int, torch.Tensor]]:
-    """``(start, squared error (T, H, W))`` of every window, in increasing ``start``.
+    with_distance: bool = False,
+) -> Iterator[tuple[int, torch.Tensor, float | None]]:
+    """``(start, squared error (T, H, W), memory distance)`` of every window, by ``start``.
 
     Windows start every ``stride`` frames, plus one aligned to the last frame when the
-    regular ones stop short of it; the error is summed over channels
-    (:func:`window_errors`). ``frames`` and the model as for :func:`score_frames`.
+    regular ones stop short of it; the error is summed over channels, the distance is
+    that of :func:`window_signals` (``None`` unless ``with_distance``). ``frames`` and
+    the model as for :func:`score_frames`.
 
     Raises
     ------
@@ -123,12 +169,13 @@ def iter_window_errors(
     pending: list[tuple[int, np.ndarray]] = []  # (start, (T, H, W) frames)
     last_start = -1
 
-    def flush() -> Iterator[tuple[int, torch.Tensor]]:
+    def flush() -> Iterator[tuple[int, torch.Tensor, float | None]]:
         batch = torch.from_numpy(np.stack([w for _, w in pending]))
         # (B, T, H, W) -> (B, 1, T, H, W); (B, T, C, H, W) -> (B, C, T, H, W)
         batch = (batch[:, None] if batch.ndim == 4 else batch.transpose(1, 2)).to(device)
-        errors = window_errors(model, batch).cpu()
-        yield from zip([start for start, _ in pending], errors, strict=True)
+        errors, distances = window_signals(model, batch, with_distance)
+        scalars = [None] * len(pending) if distances is None else distances.tolist()
+        yield from zip([start for start, _ in pending], errors.cpu(), scalars, strict=True)
         pending.clear()
 
     channels = signal_channels(config.input_signal)
@@ -169,6 +216,7 @@ def score_frames(
     batch_size: int = 16,
     device: str | torch.device = "cpu",
     keep_maps: bool = False,
+    reference: ScoreReference | None = None,
 ) -> Iterator[FrameScore]:
     """Score a stream of preprocessed frames; yields one :class:`FrameScore` per frame.
 
@@ -193,6 +241,10 @@ def score_frames(
         Where the model runs.
     keep_maps : bool, default False
         Also return each frame's smoothed error map.
+    reference : ScoreReference, optional
+        Given, the score is the ``reconstruction+memory`` one: the frame's standardised
+        mean squared error plus the standardised memory distance of the windows that
+        contain it (the model needs a memory). The maps stay reconstruction errors.
 
     Raises
     ------
@@ -205,9 +257,9 @@ def score_frames(
     accumulator = _Accumulator()
     next_index = 0
 
-    def finish(items: Iterable[tuple[int, torch.Tensor]]) -> Iterator[FrameScore]:
+    def finish(items: Iterable[tuple[int, torch.Tensor, float]]) -> Iterator[FrameScore]:
         nonlocal next_index
-        for index, error in items:
+        for index, error, memory in items:
             if index != next_index:
                 raise ValueError(
                     f"stride: frames {next_index}..{index - 1} fall between the samples of "
@@ -215,11 +267,18 @@ def score_frames(
                     "the stride"
                 )
             next_index = index + 1
-            yield _frame_score(index, error, config, keep_maps)
+            score = float(error.mean())
+            if reference is not None:
+                score = ScoreReference.standardise(score, reference.error) + memory
+            smoothed = smooth_map(error, config.smoothing).numpy() if keep_maps else None
+            yield FrameScore(index, score, smoothed)
 
     n_frames = 0
-    for start, error in iter_window_errors(model, frames, config, stride, batch_size, device):
-        accumulator.add(start + offsets, error)
+    for start, error, distance in iter_window_errors(
+            model, frames, config, stride, batch_size, device, reference is not None):
+        memory = 0.0 if reference is None else \
+            ScoreReference.standardise(_distance(distance), reference.memory)
+        accumulator.add(start + offsets, error, memory)
         # Later windows start after this one: the frames before it are complete.
         yield from finish(accumulator.pop_until(start + 1))
         n_frames = start + config.span
@@ -238,6 +297,7 @@ def score_clips(
     batch_size: int = 16,
     device: str | torch.device = "cpu",
     keep_maps: bool = False,
+    reference: ScoreReference | None = None,
 ) -> Iterator[FrameScore]:
     """One score per stride-1 window, assigned to the window's middle frame.
 
@@ -246,17 +306,25 @@ def score_clips(
     error), given to sampled frame ``clip_length // 2`` of the window (the 9th of 16).
     So a video of ``n`` frames gets scores for frames ``clip_length // 2 * frame_step``
     onwards, ``n - span + 1`` of them. With ``keep_maps``, each score carries that
-    frame's unsmoothed ``sqrt`` error map. Arguments as for :func:`score_frames`.
+    frame's unsmoothed ``sqrt`` error map. With ``reference``, the window's standardised
+    mean root error plus its standardised memory distance. Arguments as for
+    :func:`score_frames`.
     """
     middle = config.clip_length // 2
-    for start, error in iter_window_errors(model, frames, config, 1, batch_size, device):
+    for start, error, distance in iter_window_errors(
+            model, frames, config, 1, batch_size, device, reference is not None):
         root = error.sqrt()
-        yield FrameScore(start + middle * config.frame_step, float(root.mean()),
+        score = float(root.mean())
+        if reference is not None:
+            score = (ScoreReference.standardise(score, reference.root_error)
+                     + ScoreReference.standardise(_distance(distance), reference.memory))
+        yield FrameScore(start + middle * config.frame_step, score,
                          root[middle].numpy() if keep_maps else None)
 
 
-def _frame_score(index: int, error: torch.Tensor, config: VideoConfig,
-                 keep_maps: bool) -> FrameScore:
-    """A frame's score (its mean error) and, on request, its box-smoothed error map."""
-    smoothed = smooth_map(error, config.smoothing).numpy() if keep_maps else None
-    return FrameScore(index, float(error.mean()), smoothed)
+def _distance(distance: float | None) -> float:
+    if distance is None:
+        raise ValueError("frame_score: 'reconstruction+memory' reads the memory, but this "
+                         "model has none (memory=False); score it with frame_score="
+                         "'reconstruction'")
+    return distance
