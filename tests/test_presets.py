@@ -69,8 +69,15 @@ def test_the_default_detector_trains_the_tabular_preset() -> None:
     tabular = load_preset("tabular").detector
     assert len(default.history_.train_loss) == tabular["epochs"]
     assert default.n_val_ == round(tabular["validation_fraction"] * len(X))
-    # Clips and images keep the images preset's training.
-    assert MemAEDetector().resolved_params(5) == MemAEDetector().resolved_params(4)
+    # Clips train as images do; the images preset's net parameters are conv2d's, so a
+    # clip's conv3d keeps its own.
+    clips, images = MemAEDetector().resolved_params(5), MemAEDetector().resolved_params(4)
+    assert clips.pop("model_params") is None
+    assert images.pop("model_params") == load_preset("images").detector["model_params"]
+    assert clips == images and images["max_steps"] == load_preset("images").detector["max_steps"]
+    assert MemAEDetector().resolved_params(2)["max_steps"] is None
+    assert MemAEDetector().train_settings(4).max_steps == images["max_steps"]
+    assert MemAEDetector(max_steps=None).train_settings(4).max_steps is None
 
 
 def test_auto_model_params_apply_to_the_presets_model_only() -> None:
@@ -80,6 +87,7 @@ def test_auto_model_params_apply_to_the_presets_model_only() -> None:
     assert MemAEDetector(model="mlp_kdd99").resolved_params(2)["model_params"] is None
     given = MemAEDetector(model_params={"latent_dim": 3}, epochs=7, patience=None)
     assert given.resolved_params(2) == {"model_params": {"latent_dim": 3}, "epochs": 7,
+                                        "max_steps": None,
                                         "validation_fraction": tabular["validation_fraction"],
                                         "patience": None}
 

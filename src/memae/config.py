@@ -138,7 +138,7 @@ class DetectorConfig:
     learning_rate: float = 1e-3
     weight_decay: float = 0.0
     lr_schedule: str = "constant"
-    max_steps: int | None = None
+    max_steps: int | str | None = "auto"
     precision: str = "fp32"
     pseudo_anomaly: float = 0.0
     pseudo_anomaly_kind: str = "patch"

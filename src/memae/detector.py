@@ -111,11 +111,13 @@ class MemAEDetector(ScoreContract, OutlierMixin, BaseEstimator):
         alpha, the weight of the addressing-entropy loss (the paper: 0.0002).
     epochs, batch_size, learning_rate, weight_decay:
         Adam training settings. ``epochs="auto"``: the general preset's for the data's
-        kind (tables: 5 passes; images and clips: up to 100).
+        kind (tables: 5 passes; images and clips: up to 100, see ``max_steps``).
     lr_schedule:
         ``"constant"`` or ``"cosine"`` (annealed to zero over the run's steps).
     max_steps:
         Stop after this many optimiser steps (``None``: ``epochs`` decide).
+        ``"auto"``: the general preset's for the data's kind (tables: ``None``; images
+        and clips: 800).
     precision:
         ``"fp32"``, or ``"bf16"`` for bfloat16 autocast of the training forward
         passes (worth it only where the CPU or GPU has native bf16; scoring
@@ -171,7 +173,7 @@ class MemAEDetector(ScoreContract, OutlierMixin, BaseEstimator):
                  shrink_threshold: float | None = None, entropy_weight: float = 0.0002,
                  epochs: int | str = "auto", batch_size: int = 64, learning_rate: float = 1e-3,
                  weight_decay: float = 0.0, lr_schedule: str = "constant",
-                 max_steps: int | None = None, precision: str = "fp32",
+                 max_steps: int | str | None = "auto", precision: str = "fp32",
                  pseudo_anomaly: float = 0.0, pseudo_anomaly_kind: str = "patch",
                  validation_fraction: float | str = "auto",
                  patience: int | str | None = "auto", standardize: bool | str = "auto",
@@ -426,7 +428,7 @@ class MemAEDetector(ScoreContract, OutlierMixin, BaseEstimator):
             epochs=resolved["epochs"], batch_size=self.batch_size,
             learning_rate=self.learning_rate, weight_decay=self.weight_decay,
             entropy_weight=self.entropy_weight, patience=resolved["patience"],
-            lr_schedule=self.lr_schedule, max_steps=self.max_steps,
+            lr_schedule=self.lr_schedule, max_steps=resolved["max_steps"],
             precision=self.precision, pseudo_anomaly=self.pseudo_anomaly,
             pseudo_anomaly_kind=self.pseudo_anomaly_kind)
 

@@ -80,7 +80,7 @@ PARAMETER_RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
 # MemAEDetector parameters that may also be "auto": the general preset of the data's
 # kind fills them in at fit (memae.detector.MemAEDetector.resolved_params). The video
 # configuration shares the rules above but has no "auto" for them.
-AUTO_PARAMETERS = ("model_params", "epochs", "validation_fraction", "patience")
+AUTO_PARAMETERS = ("model_params", "epochs", "max_steps", "validation_fraction", "patience")
 
 
 def broken_rule(params: Mapping[str, Any]) -> tuple[str, str] | None:

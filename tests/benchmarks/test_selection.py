@@ -178,7 +178,7 @@ def test_a_protocol_argument_scores_a_preset_on_another_benchmark(
     assert main([*args, "--protocol", "kdd99"]) == 0
     table = table_rows(capsys.readouterr().out)
     assert table[0] == "| point | detector.max_steps | F1 | ROC-AUC |"
-    assert [row.split(" | ")[1] for row in table[1:]] == ["null", "2", "5"]
+    assert [row.split(" | ")[1] for row in table[1:]] == ["auto", "2", "5"]
     saved = json.loads((out / "select_defaults_kdd99_steps_seed0.json").read_text())
     assert saved["protocol"] == "kdd99"
     assert [r["seconds"] > 0 for r in saved["rows"]] == [True, True, True]
