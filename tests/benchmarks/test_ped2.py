@@ -6,11 +6,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import scipy.io
 
 from memae.ablation import variant_params
 from memae.benchmarks import list_benchmarks
-from memae.benchmarks.ped2 import resolve_config
+from memae.benchmarks.ped2 import resolve_config, validation_metrics
 from memae.cli import main
+from memae.video import make_synthetic_videos, write_frame_folders
 from memae.video.detector import preset_config
 from memae.video.evaluate import frame_auc
 from memae.video.temporal import moving_average
@@ -89,6 +91,9 @@ def test_config_names() -> None:
         resolve_config("gpu", 0, False)
     with pytest.raises(ValueError, match="--config: got 'cpu-sparse'"):
         resolve_config("cpu-sparse", 0, False)
+    assert resolve_config("ped2-cpu-ae", 0, False)[0] == "cpu-ae"
+    assert resolve_config("ped2-paper", 0, False)[1].config == resolve_config("paper", 0,
+                                                                             False)[1].config
 
 
 def test_jobs_are_refused_with_what_to_do(fake_ped2_data: Path, tmp_path: Path,
@@ -99,3 +104,45 @@ def test_jobs_are_refused_with_what_to_do(fake_ped2_data: Path, tmp_path: Path,
     assert not list(tmp_path.iterdir())
     code = main(["--quiet", "benchmark", "kdd99", "--jobs", "0", "--out", str(tmp_path)])
     assert code == 2 and "jobs must be an integer >= 1" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def long_ped2_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Four 90-frame training clips (the validation protocol holds out the last two)."""
+    data = tmp_path_factory.mktemp("long")
+    videos = make_synthetic_videos(n_train=4, n_test=1, n_frames=90, seed=5)
+    write_frame_folders(videos, data / "ped2")
+    cells = np.empty((1, 1), dtype=object)
+    where = np.flatnonzero(videos.test_labels[0]) + 1
+    cells[0, 0] = np.array([[where[0]], [where[-1]]], dtype=float)
+    scipy.io.savemat(data / "ped2" / "ped2.mat", {"gt": cells})
+    return data
+
+
+@pytest.mark.slow
+def test_validation_scores_planted_events_in_held_out_training_clips(
+        long_ped2_data: Path, tmp_path: Path) -> None:
+    code = main(["--quiet", "benchmark", "ped2", "--quick", "--config", "cpu,validation",
+                 "--data-dir", str(long_ped2_data), "--out", str(tmp_path)])
+    assert code == 0
+    record = json.loads((tmp_path / "ped2_ped2-cpu_validation_seed0_quick.json").read_text())
+    assert record["settings"]["validation_clips"] == ["03", "04"]
+    assert [(r["protocol"], r["kind"]) for r in record["rows"]] == [
+        ("per-frame", "faint_object"), ("per-frame", "slow_object"),
+        ("gong2019", "faint_object"), ("gong2019", "slow_object")]
+    summary = record["summary"]
+    assert summary["validation_auc"] == pytest.approx(
+        np.mean([r["frame_auc"] for r in record["rows"]]))
+    assert 0 <= summary["validation_auc_gong2019"] <= 1
+    result = type("R", (), {"summary": summary})
+    assert validation_metrics(result)["frame AUC"] == summary["validation_auc"]
+
+
+def test_validation_mode_is_checked(fake_ped2_data: Path, tmp_path: Path,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--quiet", "benchmark", "ped2", "--quick", "--config", "cpu,csv",
+                 "--data-dir", str(fake_ped2_data), "--out", str(tmp_path)]) == 2
+    assert "unknown mode(s) ['csv']" in capsys.readouterr().err
+    assert main(["--quiet", "benchmark", "ped2", "--quick", "--config", "cpu,validation",
+                 "--data-dir", str(fake_ped2_data), "--out", str(tmp_path)]) == 2
+    assert "more than 2 training clips" in capsys.readouterr().err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -10,7 +11,7 @@ import numpy as np
 import pytest
 import yaml
 
-from memae.benchmarks import kdd99, selection
+from memae.benchmarks import base, kdd99, selection
 from memae.benchmarks.base import BenchmarkResult, BenchmarkSpec
 from memae.benchmarks.selection import (
     check_split,
@@ -145,14 +146,19 @@ def test_the_protocol_is_benchmark_protocol_else_the_name_before_the_first_dash(
         Preset("x", "tabular", "x", {}, {"protocol": 3})
 
 
-def test_presets_without_a_validation_protocol_are_refused() -> None:
+def test_presets_without_a_validation_protocol_are_refused(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    assert selection_spec(load_preset("ped2-cpu")).name == "ped2"
+    with pytest.raises(ValueError, match="preset 'tabular' is for protocol 'tabular'.*which "
+                       r"is no benchmark; pass --protocol with one of \['cifar10', 'kdd99', "
+                       r"'mnist', 'odds', 'ped2'\]"):
+        selection_spec(load_preset("tabular"))
+    spec = base.get_benchmark("ped2")
+    monkeypatch.setitem(base._BENCHMARKS, "ped2",
+                        dataclasses.replace(spec, validation_metrics=None))
     with pytest.raises(ValueError, match="benchmark ped2 has no validation protocol: its "
                        "only labelled anomalies are in the test split"):
         selection_spec(load_preset("ped2-cpu"))
-    with pytest.raises(ValueError, match="preset 'tabular' is for protocol 'tabular'.*which "
-                       r"is no benchmark; pass --protocol with one of \['cifar10', 'kdd99', "
-                       r"'mnist', 'odds'\]"):
-        selection_spec(load_preset("tabular"))
 
 
 def test_detector_fields_set_the_estimator_parameter_a_benchmark_setting_shares() -> None:

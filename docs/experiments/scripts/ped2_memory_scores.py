@@ -55,78 +55,20 @@ from collections.abc import Sequence
 
 import numpy as np
 import torch
-from scipy.ndimage import uniform_filter
 
 from memae import VideoDetector
 from memae.models.inference import for_scoring
 from memae.video import discover_clips, iter_frames, model_inputs
 from memae.video.evaluate import frame_auc
+from memae.video.planted import plant_event
 from memae.video.temporal import moving_average
 
 HELD_OUT = ("15", "16")
-# Event kinds per round; an object kind is (speed in px per frame, contrast).
+# Event kinds per round (memae.video.planted).
 ROUNDS = {1: ("fast_object", "fast_band"), 2: ("faint_object", "slow_object")}
-OBJECTS = {"fast_object": (0.75, 1.0), "faint_object": (0.75, 0.3), "slow_object": (0.33, 0.5)}
 SEEDS = (0, 1, 2)
-EVENT_FRAMES = 40
-PATCH = (16, 8)
-BAND_SPEEDUP = 2
 CANDIDATES = ("pixel", "mem_mean", "mem_max", "pixel+mem_mean", "pixel+mem_max")
 MARGIN = 0.005
-
-
-def smooth_patch_mask(height: int, width: int, ramp: int = 2) -> np.ndarray:
-    """1 inside, a linear ramp of ``ramp`` px to 0 at the border."""
-    def profile(n: int) -> np.ndarray:
-        edge = np.minimum(np.arange(n), np.arange(n)[::-1]) + 1
-        return np.clip(edge / (ramp + 1), 0, 1)
-    return np.outer(profile(height), profile(width)).astype(np.float32)
-
-
-def walker_patch(frames: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """A patch around the strongest motion of a random frame of ``frames`` (T, H, W)."""
-    t = int(rng.integers(1, len(frames)))
-    motion = uniform_filter(np.abs(frames[t] - frames[t - 1]), size=PATCH)
-    row, col = np.unravel_index(int(np.argmax(motion)), motion.shape)
-    h, w = PATCH
-    top = int(np.clip(row - h // 2, 0, frames.shape[1] - h))
-    left = int(np.clip(col - w // 2, 0, frames.shape[2] - w))
-    return frames[t, top:top + h, left:left + w].copy()
-
-
-def plant(frames: np.ndarray, other: np.ndarray, kind: str,
-          seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """``frames`` (T, H, W) with one planted event, and the frame labels."""
-    rng = np.random.default_rng(seed)
-    out = frames.copy()
-    n, height, width = frames.shape
-    labels = np.zeros(n, dtype=bool)
-    if kind in OBJECTS:
-        speed, contrast = OBJECTS[kind]
-        start = int(rng.integers(20, n - EVENT_FRAMES - 20))
-        patch, mask = walker_patch(other, rng), smooth_patch_mask(*PATCH)
-        h, w = PATCH
-        top = int(rng.integers(height // 4, height - h - 2))
-        direction = 1 if rng.random() < 0.5 else -1
-        left0 = 5 if direction == 1 else width - w - 5
-        for k in range(EVENT_FRAMES):
-            left = int(round(left0 + direction * speed * k))
-            region = out[start + k, top:top + h, left:left + w]
-            out[start + k, top:top + h, left:left + w] = \
-                region + contrast * mask * (patch - region)
-    elif kind == "fast_band":
-        start = int(rng.integers(5, n - BAND_SPEEDUP * EVENT_FRAMES))
-        band = height // 5
-        # The band where the most moves during the frames it is sped through.
-        energy = np.abs(np.diff(frames[start:start + BAND_SPEEDUP * EVENT_FRAMES], axis=0))
-        rows = np.convolve(energy.sum(axis=(0, 2)), np.ones(band), mode="valid")
-        top = int(np.argmax(rows))
-        for k in range(EVENT_FRAMES):
-            out[start + k, top:top + band] = frames[start + BAND_SPEEDUP * k, top:top + band]
-    else:
-        raise ValueError(f"kind: got {kind!r}; expected one of {[*OBJECTS, 'fast_band']}")
-    labels[start:start + EVENT_FRAMES] = True
-    return out, labels
 
 
 @torch.no_grad()
@@ -244,7 +186,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         for name in HELD_OUT:
             other = frames[HELD_OUT[1 - HELD_OUT.index(name)]]
             for seed in SEEDS:
-                video, labels = plant(frames[name], other, kind, seed + 100 * int(name))
+                video, labels = plant_event(frames[name], other, kind, seed + 100 * int(name))
                 by_protocol = scores_of(video)
                 for protocol, scores in by_protocol.items():
                     scores = with_combinations(scores, reference[protocol])

@@ -13,11 +13,17 @@ data folder.
 optionally suffixed ``-ae`` or ``-nonspar`` for the ablation variants of
 :mod:`memae.ablation` (e.g. ``cpu-ae``). Each run trains a :class:`memae.VideoDetector`
 and evaluates it; the protocol is all this module adds.
+
+``--config cpu,validation`` compares configurations without test labels: it trains on
+all training clips but the last two (by name: 15 and 16), plants events in those two
+(:mod:`memae.video.planted`: two kinds x three seeds x two clips) and reports the frame
+AUC of each kind under both protocols; the test split is not read.
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import logging
 import time
 from collections.abc import Iterator, Sequence
@@ -39,6 +45,7 @@ from memae.data.datadir import resolve_data_dir
 from memae.presets import load_preset
 from memae.run_dir import locate_model
 from memae.video.config import VideoConfig
+from memae.video.decode import iter_frames
 from memae.video.detector import VideoDetector
 from memae.video.evaluate import (
     PROTOCOL_MODES,
@@ -49,6 +56,7 @@ from memae.video.evaluate import (
 )
 from memae.video.frames import VideoClip, discover_clips
 from memae.video.labels import load_pixel_masks
+from memae.video.planted import evaluate_planted, planted_videos
 
 logger = logging.getLogger(__name__)
 
@@ -57,11 +65,20 @@ PAPER_NAMES = {"memae": "MemAE", "ae": "AE", "nonspar": "MemAE-nonSpar"}
 PRESETS = {"cpu": "ped2-cpu", "paper": "ped2-paper"}
 # --quick (the preset's benchmark.quick changes) trains on two clips and scores two.
 QUICK_TEST_CLIPS = 2
+# The validation protocol holds out the last training clips and plants events in them.
+VALIDATION_CLIPS = 2
+MODES = ("validation",)
 
 
 def resolve_config(name: str | None, seed: int, quick: bool) -> tuple[str, VideoDetector]:
-    """``"cpu"``, ``"paper"``, ``"cpu-ae"``, ``"paper-nonspar"``, ... -> an untrained detector."""
+    """``"cpu"``, ``"paper"``, ``"cpu-ae"``, ``"paper-nonspar"``, ... -> an untrained detector.
+
+    The presets' own names (``"ped2-cpu"``, ``"ped2-cpu-ae"``) are read as the short ones.
+    """
     name = name or "cpu"
+    for short, full in PRESETS.items():
+        if name == full or name.startswith(full + "-"):
+            name = short + name[len(full):]
     base, _, variant = name.partition("-")
     if base not in PRESETS or (variant or "memae") not in PAPER_NAMES:
         raise ValueError(f"--config: got {name!r}; expected one of {sorted(PRESETS)}, "
@@ -103,15 +120,27 @@ def run(options: BenchmarkOptions) -> BenchmarkResult:
     The pixel AUC is measured too when the pixel masks are in the data folder.
     """
     began = time.perf_counter()
-    if options.preset is not None or options.variants is not None:
-        raise ValueError("ped2 takes its preset and variant from --config (cpu, paper, "
-                         "cpu-ae, ...), not as options.preset / options.variants.")
+    if options.variants not in (None, ("MemAE",)) or (
+            options.preset is not None and options.preset.kind != "video"):
+        raise ValueError("ped2 takes its variant from --config (cpu, paper, cpu-ae, ...) and "
+                         "only a video preset as options.preset (memae select --preset "
+                         "ped2-cpu).")
     if options.jobs > 1:
         raise ValueError(f"--jobs {options.jobs}: ped2 trains one video model at a time; to "
                          "use more cores, run one command per seed side by side (--seeds S "
                          "--out DIR_S), or give it more --threads.")
     seeds = options.seeds or (0,)
+    parts = [p for p in (options.config or "").split(",") if p]
+    names = [p for p in parts[:1] if p not in MODES and options.preset is None]
+    asked = tuple(parts[len(names):])
+    unknown = [m for m in asked if m not in MODES]
+    if unknown:
+        raise ValueError(f"--config: unknown mode(s) {unknown}; ped2 has {list(MODES)} "
+                         "(e.g. --config cpu,validation)")
+    options = dataclasses.replace(options, config=names[0] if names else None)
     train_clips = discover_clips(_ped2_root(options.data_dir), "training")
+    if "validation" in asked:
+        return _run_validation(options, seeds, train_clips, began)
     test_clips, masks = load_test_set(options.data_dir,
                                       QUICK_TEST_CLIPS if options.quick else None)
     if options.quick:
@@ -164,6 +193,54 @@ def run(options: BenchmarkOptions) -> BenchmarkResult:
                            tuple(trained), modes)
 
 
+def _run_validation(options: BenchmarkOptions, seeds: Sequence[int],
+                    clips: list[VideoClip], began: float) -> BenchmarkResult:
+    """Train on all clips but the last two and score planted events in those two."""
+    if options.model is not None:
+        raise ValueError("--model with --config ...,validation: the validation protocol "
+                         "trains on a subset of the training clips; drop --model")
+    if len(clips) <= VALIDATION_CLIPS:
+        raise ValueError(f"ped2 validation needs more than {VALIDATION_CLIPS} training clips, "
+                         f"found {len(clips)}")
+    train, held = clips[:-VALIDATION_CLIPS], clips[-VALIDATION_CLIPS:]
+    if options.quick:
+        train = train[:2]
+    label, variant = _label(options)
+    rows: list[dict[str, Any]] = []
+    settings: dict[str, Any] = {}
+    for name, seed, detector, described in _detectors(options, seeds, train):
+        settings = {**described, "validation_clips": [c.name for c in held]}
+        frames = [np.stack(list(iter_frames(c, detector.config.size))) for c in held]
+        aucs = evaluate_planted(detector, planted_videos(frames))
+        for protocol, kinds in aucs.items():
+            for kind, auc in kinds.items():
+                rows.append({"config": name, "seed": seed, "protocol": protocol,
+                             "kind": kind, "frame_auc": auc,
+                             "train_seconds": detector.training_.get("fit_seconds") or 0.0})
+    summary = {f"validation_auc_{p.replace('-', '_')}":
+               float(np.mean([r["frame_auc"] for r in rows if r["protocol"] == p]))
+               for p in PROTOCOL_MODES}
+    summary["validation_auc"] = float(np.mean([r["frame_auc"] for r in rows]))
+    lines = ["| config | seed | protocol | planted event | frame AUC | train s |",
+             "|---|---|---|---|---|---|"]
+    lines += [f"| {r['config']} | {r['seed']} | {r['protocol']} | {r['kind']} | "
+              f"{r['frame_auc']:.4f} | {r['train_seconds']:.0f} |" for r in rows]
+    lines += ["", f"Held-out training clips {[c.name for c in held]} with planted events "
+              f"(memae.video.planted); mean frame AUC {summary['validation_auc']:.4f}. "
+              "The test split is not read."]
+    return BenchmarkResult("ped2", rows, summary, "\n".join(lines),
+                           time.perf_counter() - began, settings, label,
+                           tuple(seeds), (*variant, "validation"))
+
+
+def validation_metrics(result: BenchmarkResult) -> dict[str, float]:
+    """The selection metrics of a ``--config ...,validation`` run: mean frame AUCs."""
+    summary = result.summary
+    return {"frame AUC": summary["validation_auc"],
+            "per-frame": summary["validation_auc_per_frame"],
+            "gong2019": summary["validation_auc_gong2019"]}
+
+
 def _label(options: BenchmarkOptions) -> tuple[str, tuple[str, ...]]:
     """What the run's files are named by.
 
@@ -172,6 +249,8 @@ def _label(options: BenchmarkOptions) -> tuple[str, tuple[str, ...]]:
     """
     if options.model is not None:
         return f"model-{locate_model(options.model)[1].root.name}", ()
+    if options.preset is not None:
+        return options.preset.name, ()
     base, _, variant = (options.config or "cpu").partition("-")
     return PRESETS.get(base, base), (variant,) if variant else ()
 
@@ -191,11 +270,17 @@ def _detectors(options: BenchmarkOptions, seeds: Sequence[int],
                 "config": detector.config.to_dict()})
         return
     for seed in seeds:
-        name, detector = resolve_config(options.config, seed, options.quick)
+        if options.preset is not None:
+            preset = options.preset
+            changes = {"random_state": seed, **(preset.settings.quick if options.quick else {})}
+            name = preset.name
+            detector = VideoDetector(VideoConfig.from_dict(preset.detector).replace(**changes))
+        else:
+            name, detector = resolve_config(options.config, seed, options.quick)
         detector.device, detector.verbose = options.device, not options.quick
         logger.info("ped2 %s seed %d: training on %d clips", name, seed, len(train_clips))
         yield (name, seed, detector.fit(train_clips),
-               {"config_name": name, "preset": PRESETS[name.partition("-")[0]],
+               {"config_name": name, "preset": PRESETS.get(name.partition("-")[0], name),
                 "config": detector.config.to_dict()})
 
 
@@ -240,4 +325,5 @@ def _markdown(rows: list[dict], summary: dict) -> str:
 
 
 register_benchmark(BenchmarkSpec(
-    "ped2", "UCSD Ped2 frame-level AUC (and pixel AUROC) of the video MemAE", run))
+    "ped2", "UCSD Ped2 frame-level AUC (and pixel AUROC) of the video MemAE", run,
+    validation_metrics=validation_metrics))
