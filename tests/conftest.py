@@ -164,14 +164,19 @@ def _ped2_ranges(labels: np.ndarray) -> np.ndarray:
     return np.array([[where[0]], [where[-1]]], dtype=float)
 
 
-@pytest.fixture(scope="session")
-def fake_ped2_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A data folder with a tiny Ped2 layout: ped2/ with 2 + 2 synthetic clips, ped2.mat."""
-    data = tmp_path_factory.mktemp("data")
-    videos = make_synthetic_videos(n_train=2, n_test=2, n_frames=24, seed=11)
+def write_fake_ped2(data: Path, n_train: int, n_test: int, n_frames: int, seed: int) -> Path:
+    """A Ped2 layout of synthetic clips in ``data``: ped2/training, ped2/testing, ped2.mat."""
+    videos = make_synthetic_videos(n_train=n_train, n_test=n_test, n_frames=n_frames,
+                                   seed=seed)
     write_frame_folders(videos, data / "ped2")
-    cells = np.empty((1, 2), dtype=object)
+    cells = np.empty((1, n_test), dtype=object)
     for k, labels in enumerate(videos.test_labels):
         cells[0, k] = _ped2_ranges(labels)
     scipy.io.savemat(data / "ped2" / "ped2.mat", {"gt": cells})
     return data
+
+
+@pytest.fixture(scope="session")
+def fake_ped2_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data folder with a tiny Ped2 layout: ped2/ with 2 + 2 synthetic clips, ped2.mat."""
+    return write_fake_ped2(tmp_path_factory.mktemp("data"), 2, 2, 24, seed=11)

@@ -6,16 +6,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import scipy.io
 
 from memae.ablation import variant_params
 from memae.benchmarks import list_benchmarks
 from memae.benchmarks.ped2 import resolve_config, validation_metrics
 from memae.cli import main
-from memae.video import make_synthetic_videos, write_frame_folders
 from memae.video.detector import preset_config
 from memae.video.evaluate import frame_auc
 from memae.video.temporal import moving_average
+from tests.conftest import write_fake_ped2
 
 
 def test_quick_benchmark_writes_json_and_markdown(fake_ped2_data: Path, tmp_path: Path) -> None:
@@ -109,14 +108,7 @@ def test_jobs_are_refused_with_what_to_do(fake_ped2_data: Path, tmp_path: Path,
 @pytest.fixture(scope="module")
 def long_ped2_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Four 90-frame training clips (the validation protocol holds out the last two)."""
-    data = tmp_path_factory.mktemp("long")
-    videos = make_synthetic_videos(n_train=4, n_test=1, n_frames=90, seed=5)
-    write_frame_folders(videos, data / "ped2")
-    cells = np.empty((1, 1), dtype=object)
-    where = np.flatnonzero(videos.test_labels[0]) + 1
-    cells[0, 0] = np.array([[where[0]], [where[-1]]], dtype=float)
-    scipy.io.savemat(data / "ped2" / "ped2.mat", {"gt": cells})
-    return data
+    return write_fake_ped2(tmp_path_factory.mktemp("long"), 4, 1, 90, seed=5)
 
 
 @pytest.mark.slow
