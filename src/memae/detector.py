@@ -130,14 +130,14 @@ class MemAEDetector(ScoreContract, OutlierMixin, BaseEstimator):
     validation_fraction:
         Share of ``X`` held out (never trained on) for early stopping and for the
         ``target_fpr`` threshold. ``0`` trains on everything for ``epochs``.
-        ``"auto"``: the general preset's for the data's kind (tables: 0; images and
-        clips: 0.1), and at least 0.1 when ``target_fpr`` is set, which calibrates
-        on held-out rows.
+        ``"auto"``: the general preset's for the data's kind (0 for tables, images and
+        clips), and at least 0.1 when ``target_fpr`` is set, which calibrates on
+        held-out rows.
     patience:
         Stop after this many epochs without a better validation MSE and keep the
         best epoch's weights; ``None`` trains all epochs (still keeping the best).
-        ``"auto"``: the general preset's for the data's kind (tables: ``None``;
-        images and clips: 10).
+        ``"auto"``: the general preset's for the data's kind (``None`` for tables,
+        images and clips).
     standardize:
         Scale each feature (tabular) or channel (images) by statistics of the
         training data. ``"auto"``: on for tabular data, off for images and video.

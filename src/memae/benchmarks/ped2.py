@@ -42,7 +42,7 @@ from memae.benchmarks.base import (
     result_stem,
 )
 from memae.data.datadir import resolve_data_dir
-from memae.presets import load_preset
+from memae.presets import Preset, load_preset
 from memae.run_dir import locate_model
 from memae.video.config import VideoConfig
 from memae.video.decode import iter_frames
@@ -84,9 +84,14 @@ def resolve_config(name: str | None, seed: int, quick: bool) -> tuple[str, Video
         raise ValueError(f"--config: got {name!r}; expected one of {sorted(PRESETS)}, "
                          "optionally suffixed -ae or -nonspar")
     preset = load_preset(PRESETS[base])
-    changes = {"random_state": seed, **variant_params(PAPER_NAMES[variant or "memae"]),
-               **(preset.settings.quick if quick else {})}
-    return name, VideoDetector(VideoConfig.from_dict(preset.detector).replace(**changes))
+    return name, _untrained(preset, seed, quick, variant_params(PAPER_NAMES[variant or "memae"]))
+
+
+def _untrained(preset: Preset, seed: int, quick: bool, changes: dict[str, Any]
+               ) -> VideoDetector:
+    """The detector of a video preset with ``changes``, seeded, with its quick changes."""
+    changes = {"random_state": seed, **changes, **(preset.settings.quick if quick else {})}
+    return VideoDetector(VideoConfig.from_dict(preset.detector).replace(**changes))
 
 
 def _ped2_root(data_dir: str | Path | None) -> Path:
@@ -208,10 +213,13 @@ def _run_validation(options: BenchmarkOptions, seeds: Sequence[int],
     label, variant = _label(options)
     rows: list[dict[str, Any]] = []
     settings: dict[str, Any] = {}
+    videos: dict[tuple[int, int], list] = {}  # planted videos by frame size, for every seed
     for name, seed, detector, described in _detectors(options, seeds, train):
         settings = {**described, "validation_clips": [c.name for c in held]}
-        frames = [np.stack(list(iter_frames(c, detector.config.size))) for c in held]
-        aucs = evaluate_planted(detector, planted_videos(frames))
+        size = detector.config.size
+        if size not in videos:
+            videos[size] = planted_videos([np.stack(list(iter_frames(c, size))) for c in held])
+        aucs = evaluate_planted(detector, videos[size])
         for protocol, kinds in aucs.items():
             for kind, auc in kinds.items():
                 rows.append({"config": name, "seed": seed, "protocol": protocol,
@@ -271,10 +279,8 @@ def _detectors(options: BenchmarkOptions, seeds: Sequence[int],
         return
     for seed in seeds:
         if options.preset is not None:
-            preset = options.preset
-            changes = {"random_state": seed, **(preset.settings.quick if options.quick else {})}
-            name = preset.name
-            detector = VideoDetector(VideoConfig.from_dict(preset.detector).replace(**changes))
+            name = options.preset.name
+            detector = _untrained(options.preset, seed, options.quick, {})
         else:
             name, detector = resolve_config(options.config, seed, options.quick)
         detector.device, detector.verbose = options.device, not options.quick

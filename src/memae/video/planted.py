@@ -8,7 +8,7 @@ never produced. Frames are preprocessed ones: float32 ``(T, H, W)`` in [-1, 1].
 Kinds (:data:`EVENT_KINDS`):
 
 - ``fast_object``, ``faint_object``, ``slow_object``: a patch of about a pedestrian's size
-  (a fifth of the frame high, a twelfth wide), cut around the strongest motion of a frame
+  (a fifth of the frame high, a fifteenth wide), cut around the strongest motion of a frame
   of *another* clip (a walker), pasted with a smooth border and sliding sideways: at 0.75
   px per frame of a 120 px wide frame (about twice walking pace in Ped2) at full
   contrast, the same at 30% contrast, or at walking pace (0.33 px) at 50% contrast.
