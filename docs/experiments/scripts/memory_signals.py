@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -25,19 +26,30 @@ from sklearn.metrics import roc_auc_score
 from memae.benchmarks.detectors import make_detector
 from memae.benchmarks.odds import split
 from memae.data.odds import list_odds, load_odds
+from memae.ensemble import MemAEEnsemble
 from memae.models import MemAutoEncoder
 from memae.presets import load_preset
 
+MemberSignals = Callable[[MemAutoEncoder, np.ndarray, np.ndarray],
+                         tuple[dict[str, np.ndarray], dict[str, np.ndarray]]]
 PAIRS = (("recon", "latent_cos"), ("recon", "nearest_cos"), ("recon", "neg_maxw"))
+
+
+def read_codes(model: MemAutoEncoder, rows: np.ndarray
+               ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The rows, their codes, the codes' memory read-outs and addressing weights."""
+    assert model.memory is not None
+    x = torch.from_numpy(rows)
+    z = model.encoder(x)
+    read, weights, _ = model.memory(z)
+    return x, z, read, weights
 
 
 @torch.no_grad()
 def signals(model: MemAutoEncoder, rows: np.ndarray) -> dict[str, np.ndarray]:
     """Per-row candidate scores of one member (higher: more anomalous, as written)."""
+    x, z, read, weights = read_codes(model, rows)
     assert model.memory is not None
-    x = torch.from_numpy(rows)
-    z = model.encoder(x)
-    read, weights, _ = model.memory(z)
     items = F.normalize(model.memory.items, dim=1)
     out = {
         "recon": ((x - model.decoder(read, ())) ** 2).mean(1),
@@ -52,27 +64,46 @@ def signals(model: MemAutoEncoder, rows: np.ndarray) -> dict[str, np.ndarray]:
     return {k: v.double().numpy() for k, v in out.items()}
 
 
-def main(data_dir: str, out: str, names: list[str]) -> None:
-    """Score the candidates on the validation split of every set in ``names``."""
+def standardised_means(data_dir: str, name: str, member_signals: MemberSignals
+                       ) -> tuple[np.ndarray, dict[str, np.ndarray], MemAEEnsemble]:
+    """Validation labels, member-averaged standardised signals and the fitted ensemble."""
+    X, y = load_odds(f"{data_dir}/odds/{name}.mat")
+    X_fit, X_val, y_val = split(X, y, 0, validation=True)
+    ensemble = make_detector(load_preset("odds"), "MemAE", 0, len(X_fit), "cpu").fit(X_fit)
+    standardised: dict[str, list[np.ndarray]] = {}
+    for member in ensemble.estimators_:
+        fit, val = member_signals(member.model_, member._prepare(X_fit.astype(np.float32)),
+                                  member._prepare(X_val.astype(np.float32)))
+        for key, values in val.items():
+            standardised.setdefault(key, []).append(
+                (values - fit[key].mean()) / (fit[key].std() + 1e-12))
+    return y_val, {key: np.mean(v, axis=0) for key, v in standardised.items()}, ensemble
+
+
+def run_panel(names: list[str], out: str, evaluate: Callable[[str], dict[str, float]]) -> None:
+    """``evaluate`` every set in ``names``, one JSON line each, all of them to ``out``."""
     torch.set_num_threads(1)
-    preset = load_preset("odds")
     results = {}
     for name in names:
         began = time.perf_counter()
-        X, y = load_odds(f"{data_dir}/odds/{name}.mat")
-        X_fit, X_val, y_val = split(X, y, 0, validation=True)
-        ensemble = make_detector(preset, "MemAE", 0, len(X_fit), "cpu").fit(X_fit)
-        standardised: dict[str, list[np.ndarray]] = {}
-        for member in ensemble.estimators_:
-            fit = signals(member.model_, member._prepare(X_fit.astype(np.float32)))
-            val = signals(member.model_, member._prepare(X_val.astype(np.float32)))
-            for key, values in val.items():
-                standardised.setdefault(key, []).append(
-                    (values - fit[key].mean()) / (fit[key].std() + 1e-12))
-        means = {key: np.mean(values, axis=0) for key, values in standardised.items()}
+        results[name] = evaluate(name)
+        print(name, f"{time.perf_counter() - began:.1f} s",
+              json.dumps({k: round(v, 4) for k, v in results[name].items()}), flush=True)
+    with open(out, "w") as file:
+        json.dump(results, file, indent=1)
+
+
+def main(data_dir: str, out: str, names: list[str]) -> None:
+    """Score the candidates on the validation split of every set in ``names``."""
+
+    def evaluate(name: str) -> dict[str, float]:
+        y_val, means, ensemble = standardised_means(
+            data_dir, name, lambda model, fit, val: (signals(model, fit), signals(model, val)))
         aucs = {key: float(roc_auc_score(y_val, v)) for key, v in means.items()}
         for a, b in PAIRS:
             aucs[f"{a}+{b}"] = float(roc_auc_score(y_val, means[a] + means[b]))
+        X, y = load_odds(f"{data_dir}/odds/{name}.mat")
+        X_val = split(X, y, 0, validation=True)[1]
         first = signals(ensemble.estimators_[0].model_,
                         ensemble.estimators_[0]._prepare(X_val.astype(np.float32)))
         for key in ("code_norm", "neg_maxw"):
@@ -81,11 +112,9 @@ def main(data_dir: str, out: str, names: list[str]) -> None:
         health = ensemble.estimators_[0].history_
         aucs["items_used_first_member"] = float(health.memory_items_used[-1])
         aucs["entropy_first_member"] = float(health.memory_entropy[-1])
-        results[name] = aucs
-        print(name, f"{time.perf_counter() - began:.1f} s",
-              json.dumps({k: round(v, 4) for k, v in aucs.items()}), flush=True)
-    with open(out, "w") as file:
-        json.dump(results, file, indent=1)
+        return aucs
+
+    run_panel(names, out, evaluate)
 
 
 if __name__ == "__main__":

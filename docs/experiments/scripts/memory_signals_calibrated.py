@@ -1,10 +1,11 @@
 """Per-item calibrated memory signals on the ODDS validation splits (test parts never read).
 
-The same splits, ensemble and standardisation as ``memory_signals.py``. Each member's
-training codes are assigned to their nearest memory item (cosine); per item, the mean and
-spread of the codes' cosine distance to it, and the share of training codes it holds, are
-computed on the member's training rows. Items holding fewer than ``MIN_CODES`` training
-codes use the statistics pooled over all codes. Candidates (higher: more anomalous):
+The same splits, ensemble and standardisation as ``memory_signals.py`` (imported from
+it). Each member's training codes are assigned to their nearest memory item (cosine);
+per item, the mean and spread of the codes' cosine distance to it, and the share of
+training codes it holds, are computed on the member's training rows. Items holding
+fewer than ``MIN_CODES`` training codes use the statistics pooled over all codes.
+Candidates (higher: more anomalous):
 
 - ``nearest_z``: the code's cosine distance to its nearest item, standardised by that
   item's training mean and spread;
@@ -19,20 +20,16 @@ codes use the statistics pooled over all codes. Candidates (higher: more anomalo
 
 from __future__ import annotations
 
-import json
 import sys
-import time
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from memory_signals import read_codes, run_panel, standardised_means
 from sklearn.metrics import roc_auc_score
 
-from memae.benchmarks.detectors import make_detector
-from memae.benchmarks.odds import split
-from memae.data.odds import list_odds, load_odds
+from memae.data.odds import list_odds
 from memae.models import MemAutoEncoder
-from memae.presets import load_preset
 
 MIN_CODES = 5
 CANDIDATES = ("nearest_z", "read_z", "rarity")
@@ -41,10 +38,8 @@ CANDIDATES = ("nearest_z", "read_z", "rarity")
 @torch.no_grad()
 def raw(model: MemAutoEncoder, rows: np.ndarray) -> dict[str, np.ndarray]:
     """Per-row reconstruction error, nearest item and the two cosine distances."""
+    x, z, read, _ = read_codes(model, rows)
     assert model.memory is not None
-    x = torch.from_numpy(rows)
-    z = model.encoder(x)
-    read, _, _ = model.memory(z)
     cos = F.normalize(z, dim=1) @ F.normalize(model.memory.items, dim=1).T
     best = cos.max(1)
     return {"recon": ((x - model.decoder(read, ())) ** 2).mean(1).double().numpy(),
@@ -79,35 +74,26 @@ def signals(fit: dict[str, np.ndarray], val: dict[str, np.ndarray], n_items: int
     return out
 
 
+def member_signals(model: MemAutoEncoder, X_fit: np.ndarray, X_val: np.ndarray
+                   ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """One member's candidates on its training rows and on the validation rows."""
+    assert model.memory is not None
+    n_items = model.memory.items.shape[0]
+    fit, val = raw(model, X_fit), raw(model, X_val)
+    return signals(fit, fit, n_items), signals(fit, val, n_items)
+
+
 def main(data_dir: str, out: str, names: list[str]) -> None:
     """Score the candidates on the validation split of every set in ``names``."""
-    torch.set_num_threads(1)
-    preset = load_preset("odds")
-    results = {}
-    for name in names:
-        began = time.perf_counter()
-        X, y = load_odds(f"{data_dir}/odds/{name}.mat")
-        X_fit, X_val, y_val = split(X, y, 0, validation=True)
-        ensemble = make_detector(preset, "MemAE", 0, len(X_fit), "cpu").fit(X_fit)
-        standardised: dict[str, list[np.ndarray]] = {}
-        for member in ensemble.estimators_:
-            model = member.model_
-            n_items = model.memory.items.shape[0]
-            fit = raw(model, member._prepare(X_fit.astype(np.float32)))
-            val = raw(model, member._prepare(X_val.astype(np.float32)))
-            on_fit, on_val = signals(fit, fit, n_items), signals(fit, val, n_items)
-            for key, values in on_val.items():
-                standardised.setdefault(key, []).append(
-                    (values - on_fit[key].mean()) / (on_fit[key].std() + 1e-12))
-        means = {key: np.mean(values, axis=0) for key, values in standardised.items()}
+
+    def evaluate(name: str) -> dict[str, float]:
+        y_val, means, _ = standardised_means(data_dir, name, member_signals)
         aucs = {key: float(roc_auc_score(y_val, v)) for key, v in means.items()}
         for key in CANDIDATES:
             aucs[f"recon+{key}"] = float(roc_auc_score(y_val, means["recon"] + means[key]))
-        results[name] = aucs
-        print(name, f"{time.perf_counter() - began:.1f} s",
-              json.dumps({k: round(v, 4) for k, v in aucs.items()}), flush=True)
-    with open(out, "w") as file:
-        json.dump(results, file, indent=1)
+        return aucs
+
+    run_panel(names, out, evaluate)
 
 
 if __name__ == "__main__":
