@@ -65,8 +65,8 @@ def signals(model: MemAutoEncoder, rows: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def standardised_means(data_dir: str, name: str, member_signals: MemberSignals
-                       ) -> tuple[np.ndarray, dict[str, np.ndarray], MemAEEnsemble]:
-    """Validation labels, member-averaged standardised signals and the fitted ensemble."""
+                       ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray], MemAEEnsemble]:
+    """Validation rows and labels, member-averaged standardised signals, the ensemble."""
     X, y = load_odds(f"{data_dir}/odds/{name}.mat")
     X_fit, X_val, y_val = split(X, y, 0, validation=True)
     ensemble = make_detector(load_preset("odds"), "MemAE", 0, len(X_fit), "cpu").fit(X_fit)
@@ -77,7 +77,8 @@ def standardised_means(data_dir: str, name: str, member_signals: MemberSignals
         for key, values in val.items():
             standardised.setdefault(key, []).append(
                 (values - fit[key].mean()) / (fit[key].std() + 1e-12))
-    return y_val, {key: np.mean(v, axis=0) for key, v in standardised.items()}, ensemble
+    means = {key: np.mean(v, axis=0) for key, v in standardised.items()}
+    return X_val, y_val, means, ensemble
 
 
 def run_panel(names: list[str], out: str, evaluate: Callable[[str], dict[str, float]]) -> None:
@@ -97,13 +98,11 @@ def main(data_dir: str, out: str, names: list[str]) -> None:
     """Score the candidates on the validation split of every set in ``names``."""
 
     def evaluate(name: str) -> dict[str, float]:
-        y_val, means, ensemble = standardised_means(
+        X_val, y_val, means, ensemble = standardised_means(
             data_dir, name, lambda model, fit, val: (signals(model, fit), signals(model, val)))
         aucs = {key: float(roc_auc_score(y_val, v)) for key, v in means.items()}
         for a, b in PAIRS:
             aucs[f"{a}+{b}"] = float(roc_auc_score(y_val, means[a] + means[b]))
-        X, y = load_odds(f"{data_dir}/odds/{name}.mat")
-        X_val = split(X, y, 0, validation=True)[1]
         first = signals(ensemble.estimators_[0].model_,
                         ensemble.estimators_[0]._prepare(X_val.astype(np.float32)))
         for key in ("code_norm", "neg_maxw"):

@@ -87,7 +87,7 @@ def main(data_dir: str, out: str, names: list[str]) -> None:
     """Score the candidates on the validation split of every set in ``names``."""
 
     def evaluate(name: str) -> dict[str, float]:
-        y_val, means, _ = standardised_means(data_dir, name, member_signals)
+        _, y_val, means, _ = standardised_means(data_dir, name, member_signals)
         aucs = {key: float(roc_auc_score(y_val, v)) for key, v in means.items()}
         for key in CANDIDATES:
             aucs[f"recon+{key}"] = float(roc_auc_score(y_val, means["recon"] + means[key]))

@@ -22,7 +22,7 @@ window's unsmoothed ``sqrt`` error map at its middle frame under ``gong2019``.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
@@ -124,6 +124,21 @@ class ModeResult:
         return "gong2019" if self.mode == "gong2019" else "per-frame"
 
 
+def mode_scores(detector: VideoDetector, frames: VideoClip | Iterator[np.ndarray], mode: str,
+                keep_maps: bool = False) -> tuple[list[FrameScore], np.ndarray, np.ndarray]:
+    """One video scored in ``mode``: the frame results, their scores, the evaluated scores.
+
+    The evaluated scores are the scores after the config's ``temporal_smoothing`` under
+    ``per-frame`` (``"sliding"``, ``"fast"``) and the scores themselves under
+    ``"gong2019"``. ``frames`` as :meth:`VideoDetector.raw_scores` takes them.
+    """
+    results = list(detector.clip_scores(frames, keep_maps=keep_maps) if mode == "gong2019"
+                   else detector.raw_scores(frames, fast=mode == "fast", keep_maps=keep_maps))
+    raw = np.array([r.score for r in results])
+    smoothing = 1 if mode == "gong2019" else detector.config.temporal_smoothing
+    return results, raw, moving_average(raw, smoothing)
+
+
 def evaluate_mode(
     detector: VideoDetector,
     clips: Sequence[VideoClip],
@@ -146,16 +161,13 @@ def evaluate_mode(
     if unlabelled:
         raise ValueError(f"clips: {unlabelled[:5]} have no frame labels; attach them first")
     keep_maps = masks is not None
-    smoothing = 1 if mode == "gong2019" else config.temporal_smoothing
     scores, raw_scores, maps, frames, n_frames = [], [], [], [], 0
     began = time.perf_counter()
     for clip in clips:
-        results: list[FrameScore] = list(
-            detector.clip_scores(clip, keep_maps=keep_maps) if mode == "gong2019"
-            else detector.raw_scores(clip, fast=mode == "fast", keep_maps=keep_maps))
+        results, raw, smoothed = mode_scores(detector, clip, mode, keep_maps)
         frames.append(np.array([r.index for r in results]))
-        raw_scores.append(np.array([r.score for r in results]))
-        scores.append(moving_average(raw_scores[-1], smoothing))
+        raw_scores.append(raw)
+        scores.append(smoothed)
         if keep_maps:
             maps.append(np.stack([cast(np.ndarray, r.map) for r in results]))
         n_frames += clip.n_frames

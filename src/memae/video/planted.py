@@ -26,8 +26,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy.ndimage import uniform_filter
 
-from memae.video.evaluate import PROTOCOLS, frame_auc
-from memae.video.temporal import moving_average
+from memae.video.evaluate import PROTOCOLS, frame_auc, mode_scores
 
 if TYPE_CHECKING:  # scoring needs only the detector's methods
     from memae.video.detector import VideoDetector
@@ -149,14 +148,10 @@ def evaluate_planted(detector: VideoDetector,
     """
     pooled: dict[str, dict[str, tuple[list[np.ndarray], list[np.ndarray]]]] = {
         protocol: {} for protocol in PROTOCOLS}
-    smoothing = detector.config.temporal_smoothing
     for kind, frames, labels in videos:
         for protocol in PROTOCOLS:
-            results = list(detector.clip_scores(iter(frames)) if protocol == "gong2019"
-                           else detector.raw_scores(iter(frames)))
-            scores = np.array([r.score for r in results])
-            if protocol == "per-frame":
-                scores = moving_average(scores, smoothing)
+            results, _, scores = mode_scores(
+                detector, iter(frames), "gong2019" if protocol == "gong2019" else "sliding")
             entry = pooled[protocol].setdefault(kind, ([], []))
             entry[0].append(scores)
             entry[1].append(labels[[r.index for r in results]])
